@@ -1,0 +1,79 @@
+using System.Net.Sockets;
+
+namespace QomFs.Qmp;
+
+/// <summary>
+/// Splits a socket's byte stream into newline-terminated messages (<c>\n</c> or <c>\r\n</c>), with a bound on the
+/// size of one message so that a hostile or broken peer cannot make us buffer without limit.
+/// Shared by the QMP and guest-agent clients: both protocols frame one JSON object per line.
+/// </summary>
+public sealed class MessageReader(Socket socket, int maxMessageBytes)
+{
+    byte[] _buffer = new byte[64 * 1024];
+    int _start, _end;
+
+    public int MaxMessageBytes { get; } = maxMessageBytes;
+
+    /// <summary>The next non-empty message without its line ending, or null at end of stream. Valid until the next call.</summary>
+    /// <exception cref="QmpProtocolException">a message longer than <see cref="MaxMessageBytes"/>.</exception>
+    public async ValueTask<ReadOnlyMemory<byte>?> ReadMessageAsync(CancellationToken cancel)
+    {
+        while (true)
+        {
+            var newline = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
+            if (newline >= 0)
+            {
+                var length = newline - _start;
+                if (length > 0 && _buffer[newline - 1] == '\r') length--;
+                var message = new ReadOnlyMemory<byte>(_buffer, _start, length);
+                _start = newline + 1;
+                if (length == 0) continue;
+                if (length > MaxMessageBytes) throw TooLong();
+                return message;
+            }
+            if (_end - _start > MaxMessageBytes) throw TooLong();
+            if (!await FillAsync(cancel)) return null;
+        }
+    }
+
+    /// <summary>
+    /// Discards input up to and including the first <paramref name="marker"/> byte. The guest agent puts 0xFF before
+    /// the reply to guest-sync-delimited, so that whatever a previous client left in the channel can be skipped.
+    /// Returns false at end of stream.
+    /// </summary>
+    public async ValueTask<bool> DiscardThroughAsync(byte marker, CancellationToken cancel)
+    {
+        while (true)
+        {
+            var at = Array.IndexOf(_buffer, marker, _start, _end - _start);
+            if (at >= 0) { _start = at + 1; return true; }
+            _start = _end = 0;
+            if (!await FillAsync(cancel)) return false;
+        }
+    }
+
+    async ValueTask<bool> FillAsync(CancellationToken cancel)
+    {
+        if (_start > 0 && _start == _end) _start = _end = 0;
+        if (_end == _buffer.Length)
+        {
+            if (_start > 0)
+            {
+                Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+                _end -= _start;
+                _start = 0;
+            }
+            else
+            {
+                Array.Resize(ref _buffer, (int)Math.Min((long)_buffer.Length * 2, Math.Max(MaxMessageBytes + 2L, _buffer.Length)));
+                if (_end == _buffer.Length) throw TooLong();
+            }
+        }
+        var n = await socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, cancel);
+        if (n == 0) return false;
+        _end += n;
+        return true;
+    }
+
+    QmpProtocolException TooLong() => new($"a message exceeds the limit of {MaxMessageBytes} bytes");
+}

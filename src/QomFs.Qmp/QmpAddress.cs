@@ -1,0 +1,64 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace QomFs.Qmp;
+
+public enum QmpAddressKind { Unix, Tcp, Vsock }
+
+/// <summary>
+/// Where a monitor or guest agent listens: a unix socket path, <c>host:port</c>, <c>[v6addr]:port</c>
+/// or <c>vsock:CID:PORT</c>. Parsing follows QEMU's tools (two <c>:</c>-separated parts make TCP), except that an
+/// existing file always wins, so a socket path that contains a colon still works.
+/// </summary>
+public sealed record QmpAddress(QmpAddressKind Kind, string Path, string Host, int Port, uint Cid)
+{
+    public static QmpAddress Unix(string path) => new(QmpAddressKind.Unix, path, "", 0, 0);
+    public static QmpAddress Tcp(string host, int port) => new(QmpAddressKind.Tcp, "", host, port, 0);
+    public static QmpAddress Vsock(uint cid, int port) => new(QmpAddressKind.Vsock, "", "", port, cid);
+
+    /// <exception cref="FormatException">the text is not an address; the message says why.</exception>
+    public static QmpAddress Parse(string text)
+    {
+        if (string.IsNullOrEmpty(text)) throw new FormatException("the address is empty");
+        if (File.Exists(text) || Directory.Exists(text)) return Unix(text);
+
+        if (text.StartsWith("vsock:", StringComparison.Ordinal))
+        {
+            var parts = text.Split(':');
+            if (parts.Length != 3 || !uint.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var cid))
+                throw new FormatException($"'{text}' is not a vsock address (vsock:CID:PORT)");
+            return Vsock(cid, ParsePort(parts[2], text));
+        }
+
+        if (text.StartsWith('['))
+        {
+            var close = text.IndexOf("]:", StringComparison.Ordinal);
+            if (close < 0) throw new FormatException($"'{text}' is not an address ([v6addr]:port)");
+            var host = text[1..close];
+            if (!IPAddress.TryParse(host, out var ip) || ip.AddressFamily != AddressFamily.InterNetworkV6)
+                throw new FormatException($"'{host}' in '{text}' is not an IPv6 address");
+            return Tcp(host, ParsePort(text[(close + 2)..], text));
+        }
+
+        var colon = text.Split(':');
+        if (colon.Length == 2 && colon[0].Length > 0 && !colon[0].Contains('/'))
+            return Tcp(colon[0], ParsePort(colon[1], text));
+        return Unix(text);
+    }
+
+    static int ParsePort(string port, string whole)
+    {
+        if (!int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var p) || p is < 1 or > 65535)
+            throw new FormatException($"'{port}' in '{whole}' is not a port number (1-65535)");
+        return p;
+    }
+
+    public override string ToString() => Kind switch
+    {
+        QmpAddressKind.Unix => Path,
+        QmpAddressKind.Tcp when Host.Contains(':') => $"[{Host}]:{Port}",
+        QmpAddressKind.Tcp => $"{Host}:{Port}",
+        _ => $"vsock:{Cid}:{Port}",
+    };
+}

@@ -1,0 +1,318 @@
+using System.Buffers;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace QomFs.Qmp;
+
+/// <summary>
+/// One QMP connection shared by any number of callers. Every command carries a short numeric id and its reply is
+/// routed back by that id, so commands from many threads can be in flight at once. A background reader routes
+/// replies and fans events out to subscribers; it never waits for a subscriber.
+/// </summary>
+public sealed class QmpClient : IAsyncDisposable, IDisposable
+{
+    static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    readonly Socket _socket;
+    readonly MessageReader _reader;
+    readonly Lock _gate = new();
+    readonly Lock _sendGate = new();
+    readonly Dictionary<long, PendingCommand> _pending = [];
+    readonly TaskCompletionSource<Exception> _disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    readonly CancellationTokenSource _stop = new();
+    QmpEventSubscription[] _subscribers = [];
+    Exception? _closed;
+    long _nextId;
+    long _strayReplies;
+
+    public QmpAddress Address { get; }
+    public QmpClientOptions Options { get; }
+
+    /// <summary>The server's greeting; null when negotiation was skipped.</summary>
+    public QmpGreeting? Greeting { get; private set; }
+
+    /// <summary>Completes, with the reason, when the connection is gone.</summary>
+    public Task<Exception> Disconnected => _disconnected.Task;
+    public bool IsConnected => Volatile.Read(ref _closed) is null;
+
+    /// <summary>Replies that matched no pending command: late replies to commands that timed out.</summary>
+    public long StrayReplies => Interlocked.Read(ref _strayReplies);
+
+    QmpClient(Socket socket, QmpAddress address, QmpClientOptions options)
+    {
+        _socket = socket;
+        Address = address;
+        Options = options;
+        _reader = new MessageReader(socket, options.MaxMessageBytes);
+        _socket.SendTimeout = TimeoutMilliseconds(options.CommandTimeout);
+    }
+
+    /// <summary>Connects, checks the greeting and negotiates capabilities, all within <see cref="QmpClientOptions.ConnectTimeout"/>.</summary>
+    public static async Task<QmpClient> ConnectAsync(QmpAddress address, QmpClientOptions? options = null, CancellationToken cancel = default)
+    {
+        options ??= QmpClientOptions.Default;
+        var started = Environment.TickCount64;
+        var socket = await SocketConnector.ConnectAsync(address, options.ConnectTimeout, cancel);
+        var client = new QmpClient(socket, address, options);
+        try
+        {
+            if (options.Negotiate) await client.ReadGreetingAsync(Remaining(options.ConnectTimeout, started), cancel);
+            client.StartReader();
+            if (options.Negotiate) await client.ExecuteAsync("qmp_capabilities", timeout: Remaining(options.ConnectTimeout, started), cancel: cancel);
+            return client;
+        }
+        catch
+        {
+            await client.DisposeAsync();
+            throw;
+        }
+    }
+
+    static TimeSpan Remaining(TimeSpan total, long startedTicks) =>
+        TimeSpan.FromMilliseconds(Math.Max(1, total.TotalMilliseconds - (Environment.TickCount64 - startedTicks)));
+
+    async Task ReadGreetingAsync(TimeSpan timeout, CancellationToken cancel)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        deadline.CancelAfter(timeout);
+        ReadOnlyMemory<byte>? line;
+        try { line = await _reader.ReadMessageAsync(deadline.Token); }
+        catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+        {
+            // A QMP socket serves one client at a time: a second client connects but is never greeted.
+            throw new QmpTimeoutException($"no QMP greeting from {Address} within {timeout.TotalSeconds:0.###} s (is another client connected to it?)");
+        }
+        catch (SocketException e) { throw new QmpConnectionException($"connection to {Address} failed: {e.Message}", e); }
+        if (line is null) throw new QmpConnectionException($"{Address} closed the connection before its greeting");
+        var message = QmpMessage.Parse(line.Value.Span);
+        if (message.Kind != QmpMessageKind.Greeting)
+            throw new QmpProtocolException($"{Address} did not greet with QMP (is it a QMP socket?)");
+        Greeting = QmpGreeting.Parse(line.Value.Span[message.Value]);
+    }
+
+    /// <summary>Runs a command and returns its <c>return</c> value.</summary>
+    /// <param name="writeArguments">writes the members of the <c>arguments</c> object; null for none.</param>
+    /// <exception cref="QmpCommandException">the server refused the command.</exception>
+    /// <exception cref="QmpTimeoutException">no reply within the timeout; the connection stays usable.</exception>
+    /// <exception cref="QmpConnectionException">the connection is gone.</exception>
+    /// <exception cref="QmpProtocolException">the server broke the protocol; the connection is closed.</exception>
+    public async Task<QmpResult> ExecuteAsync(string command, Action<Utf8JsonWriter>? writeArguments = null,
+        TimeSpan? timeout = null, CancellationToken cancel = default)
+    {
+        var id = Interlocked.Increment(ref _nextId);
+        var request = Encode(command, writeArguments, id);
+        var reply = new PendingCommand(command);
+        lock (_gate)
+        {
+            if (_closed is not null) throw Gone(_closed);
+            _pending.Add(id, reply);
+        }
+        try
+        {
+            lock (_sendGate) _socket.Send(request);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            Close(new QmpConnectionException($"connection to {Address} lost: {e.Message}", e));
+        }
+
+        var limit = timeout ?? Options.CommandTimeout;
+        try
+        {
+            return await reply.Task.WaitAsync(limit, cancel);
+        }
+        catch (TimeoutException)
+        {
+            Forget(id);
+            throw new QmpTimeoutException($"{command}: no reply from {Address} within {limit.TotalSeconds:0.###} s");
+        }
+        catch (OperationCanceledException)
+        {
+            Forget(id);
+            throw;
+        }
+    }
+
+    /// <summary>Runs a command whose arguments are a JSON object, as a shell builds them.</summary>
+    public Task<QmpResult> ExecuteAsync(string command, JsonObject? arguments, TimeSpan? timeout = null, CancellationToken cancel = default) =>
+        ExecuteAsync(command, arguments is null ? null : w =>
+        {
+            foreach (var (name, value) in arguments)
+            {
+                w.WritePropertyName(name);
+                if (value is null) w.WriteNullValue(); else value.WriteTo(w);
+            }
+        }, timeout, cancel);
+
+    /// <summary>The blocking form, for callers on threads of their own (FUSE's worker threads).</summary>
+    public QmpResult Execute(string command, Action<Utf8JsonWriter>? writeArguments = null, TimeSpan? timeout = null) =>
+        ExecuteAsync(command, writeArguments, timeout).GetAwaiter().GetResult();
+
+    /// <summary>Starts a bounded queue of the events that arrive from now on.</summary>
+    public QmpEventSubscription SubscribeEvents(int capacity = 1024)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        var subscription = new QmpEventSubscription(capacity, Unsubscribe);
+        lock (_gate)
+        {
+            if (_closed is not null) subscription.Complete();
+            else _subscribers = [.. _subscribers, subscription];
+        }
+        return subscription;
+    }
+
+    void Unsubscribe(QmpEventSubscription s)
+    {
+        lock (_gate) _subscribers = _subscribers.Where(x => x != s).ToArray();
+    }
+
+    // Compact JSON, "execute" first and a short numeric id: QEMU 7.2 reads one request byte per main-loop
+    // iteration, so every byte costs. No trailing newline either: QEMU's JSON streamer acts on the closing brace.
+    static byte[] Encode(string command, Action<Utf8JsonWriter>? writeArguments, long id)
+    {
+        var buffer = new ArrayBufferWriter<byte>(64);
+        using (var w = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            w.WriteStartObject();
+            w.WriteString("execute"u8, command);
+            if (writeArguments is not null)
+            {
+                w.WriteStartObject("arguments"u8);
+                writeArguments(w);
+                w.WriteEndObject();
+            }
+            w.WriteNumber("id"u8, id);
+            w.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    void StartReader() => _ = Task.Run(ReadLoopAsync);
+
+    async Task ReadLoopAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                var line = await _reader.ReadMessageAsync(_stop.Token);
+                if (line is null)
+                {
+                    Close(new QmpConnectionException($"{Address} closed the connection"));
+                    return;
+                }
+                Dispatch(line.Value.Span);
+            }
+        }
+        catch (QmpException e) { Close(e); }
+        catch (OperationCanceledException) { Close(new QmpConnectionException($"connection to {Address} closed")); }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        {
+            Close(new QmpConnectionException($"connection to {Address} lost: {e.Message}", e));
+        }
+    }
+
+    void Dispatch(ReadOnlySpan<byte> line)
+    {
+        var message = QmpMessage.Parse(line);
+        switch (message.Kind)
+        {
+            case QmpMessageKind.Return:
+                TakePending(message)?.TrySetResult(new QmpResult(line[message.Value].ToArray()));
+                break;
+            case QmpMessageKind.Error:
+                var refused = TakePending(message);
+                refused?.TrySetException(new QmpCommandException(refused.Command, message.ErrorClass!, message.ErrorDesc!));
+                break;
+            case QmpMessageKind.Event:
+                Publish(message, line);
+                break;
+            default:
+                throw new QmpProtocolException("a second greeting in the middle of the session");
+        }
+    }
+
+    PendingCommand? TakePending(in QmpMessage message)
+    {
+        PendingCommand? reply = null;
+        lock (_gate)
+        {
+            if (message.Id is long id) _pending.Remove(id, out reply);
+            else if (!message.HasId && _pending.Count > 0)
+            {
+                // A reply without an id can only be QEMU answering the oldest request: it answers in order.
+                var oldest = _pending.Keys.Min();
+                _pending.Remove(oldest, out reply);
+            }
+        }
+        if (reply is null) Interlocked.Increment(ref _strayReplies);
+        return reply;
+    }
+
+    void Publish(in QmpMessage message, ReadOnlySpan<byte> line)
+    {
+        var subscribers = Volatile.Read(ref _subscribers);
+        if (subscribers.Length == 0) return;
+        JsonElement data = default;
+        if (message.Value.End.Value > 0)
+        {
+            var reader = new Utf8JsonReader(line[message.Value]);
+            data = JsonElement.ParseValue(ref reader);
+        }
+        var e = new QmpEvent(message.EventName!, data, message.Timestamp, Encoding.UTF8.GetString(line));
+        foreach (var s in subscribers) s.Post(e);
+    }
+
+    void Forget(long id)
+    {
+        lock (_gate) _pending.Remove(id);
+    }
+
+    void Close(Exception reason)
+    {
+        PendingCommand[] pending;
+        QmpEventSubscription[] subscribers;
+        lock (_gate)
+        {
+            if (_closed is not null) return;
+            _closed = reason;
+            pending = [.. _pending.Values];
+            _pending.Clear();
+            subscribers = _subscribers;
+            _subscribers = [];
+        }
+        _stop.Cancel();
+        try { _socket.Shutdown(SocketShutdown.Both); } catch (SocketException) { } catch (ObjectDisposedException) { }
+        _socket.Dispose();
+        var error = Gone(reason);
+        foreach (var p in pending) p.TrySetException(error);
+        foreach (var s in subscribers) s.Complete();
+        _disconnected.TrySetResult(reason);
+    }
+
+    // A protocol violation is reported as itself to the commands it broke; anything else as a lost connection.
+    Exception Gone(Exception reason) => reason switch
+    {
+        QmpProtocolException p => new QmpProtocolException(p.Message, p),
+        QmpConnectionException c => new QmpConnectionException(c.Message, c),
+        _ => new QmpConnectionException($"connection to {Address} closed: {reason.Message}", reason),
+    };
+
+    static int TimeoutMilliseconds(TimeSpan t) => t == Timeout.InfiniteTimeSpan ? 0 : (int)Math.Clamp(t.TotalMilliseconds, 1, int.MaxValue);
+
+    sealed class PendingCommand(string command) : TaskCompletionSource<QmpResult>(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        public string Command { get; } = command;
+    }
+
+    public void Dispose() => Close(new QmpConnectionException($"connection to {Address} closed by the client"));
+
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

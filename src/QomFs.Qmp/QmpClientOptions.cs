@@ -1,0 +1,21 @@
+namespace QomFs.Qmp;
+
+public sealed record QmpClientOptions
+{
+    /// <summary>The default deadline of every command; 3 s, as in QEMU's own tools.</summary>
+    public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>The deadline for connecting, the greeting and the negotiation together.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>The longest message accepted from the server before it counts as a protocol violation.</summary>
+    public int MaxMessageBytes { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// Whether to wait for the greeting and send <c>qmp_capabilities</c>. A guest agent sends no greeting, so a QMP
+    /// shell talking to one turns this off.
+    /// </summary>
+    public bool Negotiate { get; init; } = true;
+
+    public static QmpClientOptions Default { get; } = new();
+}

@@ -1,0 +1,177 @@
+using QomFs.Testing;
+
+namespace QomFs.Qmp.Tests;
+
+/// <summary>What a real QEMU will not do, from a scripted server.</summary>
+public class ScriptedServerTests
+{
+    static Task<QmpClient> Connect(ScriptedServer s, QmpClientOptions? o = null) =>
+        QmpClient.ConnectAsync(QmpAddress.Unix(s.SocketPath), o);
+
+    [Test]
+    public async Task AnEventBeforeTheNegotiationReplyIsNotTakenForIt()
+    {
+        using var server = new ScriptedServer(async c =>
+        {
+            await c.SendLineAsync(ScriptedServer.Greeting());
+            var neg = await c.ReadRequestAsync();
+            await c.SendLineAsync("""{"event": "RESUME", "timestamp": {"seconds": 1, "microseconds": 2}}""");
+            await c.SendLineAsync("""{"return": {"bogus": true}}""".Replace("}}", $"}}, \"id\": 999}}"));
+            await c.SendLineAsync($$"""{"return": {}, "id": {{neg.Id}}}""");
+            var q = await c.ReadRequestAsync();
+            await c.SendLineAsync($$"""{"return": {"status": "ok"}, "id": {{q.Id}}}""");
+            await c.WaitForCloseAsync(TimeSpan.FromSeconds(5));
+        });
+        await using var client = await Connect(server);
+        var r = (await client.ExecuteAsync("query-status")).ToElement();
+        Assert.That(r.GetProperty("status").GetString(), Is.EqualTo("ok"));
+        Assert.That(client.StrayReplies, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task CrLfFramingAndAReplyWithoutIdGoToTheOldestCommand()
+    {
+        using var server = new ScriptedServer(async c =>
+        {
+            await ScriptedServer.Handshake(c);
+            await c.ReadRequestAsync();
+            await c.SendAsync("{\"return\": 42}\r\n"u8.ToArray());
+            await c.WaitForCloseAsync(TimeSpan.FromSeconds(5));
+        });
+        await using var client = await Connect(server);
+        Assert.That((await client.ExecuteAsync("x")).ToString(), Is.EqualTo("42"));
+    }
+
+    [Test]
+    public async Task BrokenJsonIsAProtocolErrorAndClosesTheConnection()
+    {
+        using var server = new ScriptedServer(async c =>
+        {
+            await ScriptedServer.Handshake(c);
+            await c.ReadRequestAsync();
+            await c.SendLineAsync("""{"return": {"a": tru""");
+            await c.WaitForCloseAsync(TimeSpan.FromSeconds(5));
+        });
+        await using var client = await Connect(server);
+        var e = Assert.ThrowsAsync<QmpProtocolException>(() => client.ExecuteAsync("x"));
+        Assert.That(e!.Message, Does.Contain("invalid JSON"));
+        Assert.That(client.IsConnected, Is.False);
+    }
+
+    [TestCase("[1,2,3]", "not a JSON object")]
+    [TestCase("{\"error\": {\"desc\": \"no class\"}, \"id\": 1}", "class")]
+    [TestCase("{\"something\": 1}", "neither")]
+    [TestCase("{\"return\": 1} {\"return\": 2}", "invalid JSON")]
+    public async Task MalformedMessagesAreProtocolErrors(string line, string reason)
+    {
+        using var server = new ScriptedServer(async c =>
+        {
+            await ScriptedServer.Handshake(c);
+            await c.ReadRequestAsync();
+            await c.SendLineAsync(line);
+            await c.WaitForCloseAsync(TimeSpan.FromSeconds(5));
+        });
+        await using var client = await Connect(server);
+        var e = Assert.ThrowsAsync<QmpProtocolException>(() => client.ExecuteAsync("x"));
+        Assert.That(e!.Message, Does.Contain(reason));
+    }
+
+    [Test]
+    public async Task ACloseInTheMiddleOfAReplyIsAConnectionError()
+    {
+        using var server = new ScriptedServer(async c =>
+        {
+            await ScriptedServer.Handshake(c);
+            await c.ReadRequestAsync();
+            await c.SendAsync("{\"return\": {\"half"u8.ToArray());
+            c.Close();
+        });
+        await using var client = await Connect(server);
+        Assert.ThrowsAsync<QmpConnectionException>(() => client.ExecuteAsync("x"));
+        Assert.That(await client.Disconnected.WaitAsync(TimeSpan.FromSeconds(5)), Is.TypeOf<QmpConnectionException>());
+    }
+
+    [Test]
+    public async Task SilenceIsATimeout()
+    {
+        using var server = new ScriptedServer(async c =>
+        {
+            await ScriptedServer.Handshake(c);
+            await c.WaitForCloseAsync(TimeSpan.FromSeconds(10));
+        });
+        await using var client = await Connect(server, new QmpClientOptions { CommandTimeout = TimeSpan.FromMilliseconds(150) });
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.ThrowsAsync<QmpTimeoutException>(() => client.ExecuteAsync("x"));
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(2)));
+        Assert.That(client.IsConnected, Is.True);
+    }
+
+    [Test]
+    public async Task SilenceInsteadOfAGreetingIsATimeout()
+    {
+        using var server = new ScriptedServer(c => c.WaitForCloseAsync(TimeSpan.FromSeconds(10)));
+        Assert.ThrowsAsync<QmpTimeoutException>(() => Connect(server, new QmpClientOptions { ConnectTimeout = TimeSpan.FromMilliseconds(200) }));
+    }
+
+    [Test]
+    public async Task AHugeLineOverTheBoundIsAProtocolError()
+    {
+        using var server = new ScriptedServer(async c =>
+        {
+            await ScriptedServer.Handshake(c);
+            await c.ReadRequestAsync();
+            var huge = new byte[3 * 1024 * 1024];
+            Array.Fill(huge, (byte)'x');
+            await c.SendAsync(huge);
+            await c.WaitForCloseAsync(TimeSpan.FromSeconds(5));
+        });
+        await using var client = await Connect(server, new QmpClientOptions { MaxMessageBytes = 1024 * 1024 });
+        var e = Assert.ThrowsAsync<QmpProtocolException>(() => client.ExecuteAsync("x"));
+        Assert.That(e!.Message, Does.Contain("limit"));
+    }
+
+    [Test]
+    public async Task AHugeLineUnderTheBoundArrivesWhole()
+    {
+        var value = new string('v', 5 * 1024 * 1024);
+        using var server = new ScriptedServer(async c =>
+        {
+            await ScriptedServer.Handshake(c);
+            var r = await c.ReadRequestAsync();
+            await c.SendLineAsync($$"""{"return": "{{value}}", "id": {{r.Id}}}""");
+            await c.WaitForCloseAsync(TimeSpan.FromSeconds(5));
+        });
+        await using var client = await Connect(server);
+        Assert.That((await client.ExecuteAsync("x")).ToElement().GetString(), Has.Length.EqualTo(value.Length));
+    }
+
+    [Test]
+    public async Task NotAQmpServerIsAClearError()
+    {
+        using var server = new ScriptedServer(async c =>
+        {
+            await c.SendLineAsync("SSH-2.0-OpenSSH_9.2");
+            await c.WaitForCloseAsync(TimeSpan.FromSeconds(5));
+        });
+        var e = Assert.ThrowsAsync<QmpProtocolException>(() => Connect(server));
+        Assert.That(e!.Message, Does.Contain("JSON"));
+    }
+
+    [Test]
+    public async Task RequestsAreCompactWithShortIds()
+    {
+        var seen = new TaskCompletionSource<string>();
+        using var server = new ScriptedServer(async c =>
+        {
+            await ScriptedServer.Handshake(c);
+            var r = await c.ReadRequestAsync();
+            seen.SetResult(r.Json);
+            await c.SendLineAsync($$"""{"return": {}, "id": {{r.Id}}}""");
+            await c.WaitForCloseAsync(TimeSpan.FromSeconds(5));
+        });
+        await using var client = await Connect(server);
+        await client.ExecuteAsync("qom-get", w => { w.WriteString("path", "/machine"); w.WriteString("property", "hpet"); });
+        Assert.That(await seen.Task.WaitAsync(TimeSpan.FromSeconds(5)),
+            Is.EqualTo("""{"execute":"qom-get","arguments":{"path":"/machine","property":"hpet"},"id":2}"""));
+    }
+}

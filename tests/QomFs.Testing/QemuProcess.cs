@@ -1,0 +1,95 @@
+using System.Diagnostics;
+
+namespace QomFs.Testing;
+
+/// <summary>
+/// A throw-away paused QEMU with two QMP sockets: one for the code under test, one for the test to check from
+/// outside (a QMP socket serves one client at a time). Stopped by PID on dispose.
+/// </summary>
+public sealed class QemuProcess : IDisposable
+{
+    readonly Process _process;
+    readonly string _directory;
+
+    public string QmpSocket { get; }
+    public string SecondSocket { get; }
+    public int Pid => _process.Id;
+    public bool HasExited => _process.HasExited;
+
+    QemuProcess(Process process, string directory, string qmp, string second)
+    {
+        _process = process;
+        _directory = directory;
+        QmpSocket = qmp;
+        SecondSocket = second;
+    }
+
+    /// <param name="extraArgs">more QEMU arguments, e.g. <c>-object memory-backend-ram,id=mem0,size=64M</c>.</param>
+    public static QemuProcess Start(params string[] extraArgs)
+    {
+        var qemu = Require.Tool("qemu-system-x86_64", "the tests run against a real QEMU");
+        var dir = TempPaths.NewDirectory("qemu");
+        var qmp = Path.Combine(dir, "qmp.sock");
+        var second = Path.Combine(dir, "check.sock");
+        var psi = new ProcessStartInfo(qemu)
+        {
+            UseShellExecute = false,
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            RedirectStandardInput = true,
+        };
+        foreach (var a in new[] { "-M", "q35", "-nodefaults", "-display", "none", "-S",
+                     "-qmp", $"unix:{qmp},server=on,wait=off", "-qmp", $"unix:{second},server=on,wait=off" })
+            psi.ArgumentList.Add(a);
+        foreach (var a in extraArgs) psi.ArgumentList.Add(a);
+
+        var process = Process.Start(psi)!;
+        var stderr = new System.Text.StringBuilder();
+        process.ErrorDataReceived += (_, e) => { lock (stderr) stderr.AppendLine(e.Data); };
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        var q = new QemuProcess(process, dir, qmp, second);
+        try
+        {
+            Wait.Until(() => process.HasExited || (File.Exists(qmp) && File.Exists(second)), TimeSpan.FromSeconds(20), "QEMU's QMP sockets");
+            if (process.HasExited)
+            {
+                process.WaitForExit();
+                lock (stderr) Assert.Fail($"QEMU exited at start ({process.ExitCode}): {stderr}");
+            }
+        }
+        catch
+        {
+            q.Dispose();
+            throw;
+        }
+        return q;
+    }
+
+    /// <summary>Sends a signal to this QEMU (by PID): SIGSTOP, SIGCONT, SIGKILL.</summary>
+    public void Signal(int signal) => kill(_process.Id, signal);
+
+    public void WaitForExit(TimeSpan deadline)
+    {
+        if (!_process.WaitForExit(deadline)) Assert.Fail($"QEMU {Pid} did not exit within {deadline.TotalSeconds} s");
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                kill(_process.Id, 18); // SIGCONT, in case a test stopped it
+                _process.Kill();
+                _process.WaitForExit(10_000);
+            }
+        }
+        catch (InvalidOperationException) { }
+        _process.Dispose();
+        try { Directory.Delete(_directory, recursive: true); } catch (IOException) { }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc")]
+    static extern int kill(int pid, int sig);
+}

@@ -1,0 +1,143 @@
+using System.Net.Sockets;
+using System.Text;
+
+namespace QomFs.Testing;
+
+/// <summary>
+/// A scripted peer on a unix socket, for what a real QEMU or guest agent will not do: broken JSON, a close in the
+/// middle of a reply, silence, huge lines, stray bytes. Each accepted connection runs the script.
+/// </summary>
+public sealed class ScriptedServer : IDisposable
+{
+    readonly Socket _listener;
+    readonly CancellationTokenSource _stop = new();
+    readonly Task _accepting;
+    readonly List<Task> _sessions = [];
+
+    public string SocketPath { get; }
+    public int Connections;
+
+    public ScriptedServer(Func<ScriptedConnection, Task> script)
+    {
+        SocketPath = TempPaths.NewSocket("fake");
+        _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        _listener.Bind(new UnixDomainSocketEndPoint(SocketPath));
+        _listener.Listen(8);
+        _accepting = Task.Run(async () =>
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                Socket s;
+                try { s = await _listener.AcceptAsync(_stop.Token); }
+                catch (Exception) { return; }
+                Interlocked.Increment(ref Connections);
+                var connection = new ScriptedConnection(s, _stop.Token);
+                lock (_sessions) _sessions.Add(Task.Run(async () =>
+                {
+                    try { await script(connection); }
+                    catch (Exception) { /* a script ends when the client goes away */ }
+                    finally { connection.Dispose(); }
+                }));
+            }
+        });
+    }
+
+    /// <summary>The QMP greeting of a QEMU with the given version.</summary>
+    public static string Greeting(int major = 7, int minor = 2, int micro = 0) =>
+        "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": " + micro + ", \"minor\": " + minor + ", \"major\": " + major
+        + "}, \"package\": \"fake\"}, \"capabilities\": [\"oob\"]}}";
+
+    /// <summary>Greets and answers qmp_capabilities: the start of every scripted QMP session.</summary>
+    public static async Task Handshake(ScriptedConnection c)
+    {
+        await c.SendLineAsync(Greeting());
+        var negotiation = await c.ReadRequestAsync();
+        await c.SendLineAsync($$"""{"return": {}, "id": {{negotiation.Id}}}""");
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _listener.Dispose();
+        Task[] sessions;
+        lock (_sessions) sessions = [.. _sessions];
+        Task.WaitAll([.. sessions, _accepting], TimeSpan.FromSeconds(5));
+        try { File.Delete(SocketPath); } catch (IOException) { }
+    }
+}
+
+public sealed record ScriptedRequest(string Json, string Execute, string? Id, System.Text.Json.JsonElement Root);
+
+/// <summary>One client connection of a <see cref="ScriptedServer"/>.</summary>
+public sealed class ScriptedConnection(Socket socket, CancellationToken stop) : IDisposable
+{
+    readonly List<byte> _pending = [];
+    readonly byte[] _buffer = new byte[65536];
+
+    public Task SendLineAsync(string json) => SendAsync(Encoding.UTF8.GetBytes(json + "\n"));
+
+    public async Task SendAsync(byte[] bytes)
+    {
+        var sent = 0;
+        while (sent < bytes.Length) sent += await socket.SendAsync(bytes.AsMemory(sent), SocketFlags.None, stop);
+    }
+
+    /// <summary>
+    /// Reads one request. Clients send JSON objects with no delimiter (QEMU's streamer acts on the closing brace),
+    /// so this finds the end of the object by counting braces outside strings. Leading 0xFF bytes and whitespace are skipped.
+    /// </summary>
+    public async Task<ScriptedRequest> ReadRequestAsync()
+    {
+        while (true)
+        {
+            var end = FindObjectEnd();
+            if (end > 0)
+            {
+                var start = _pending.FindIndex(b => b == (byte)'{');
+                var json = Encoding.UTF8.GetString(_pending.GetRange(start, end - start).ToArray());
+                _pending.RemoveRange(0, end);
+                using var doc = System.Text.Json.JsonDocument.Parse(json);
+                var root = doc.RootElement.Clone();
+                var execute = root.TryGetProperty("execute", out var e) ? e.GetString() ?? "" : "";
+                var id = root.TryGetProperty("id", out var i) ? i.GetRawText() : null;
+                return new ScriptedRequest(json, execute, id, root);
+            }
+            var n = await socket.ReceiveAsync(_buffer, SocketFlags.None, stop);
+            if (n == 0) throw new EndOfStreamException("the client closed the connection");
+            _pending.AddRange(_buffer.AsSpan(0, n).ToArray());
+        }
+    }
+
+    int FindObjectEnd()
+    {
+        int depth = 0;
+        bool inString = false, escaped = false;
+        for (var i = 0; i < _pending.Count; i++)
+        {
+            var b = _pending[i];
+            if (inString)
+            {
+                if (escaped) escaped = false;
+                else if (b == '\\') escaped = true;
+                else if (b == '"') inString = false;
+                continue;
+            }
+            if (b == '"') inString = true;
+            else if (b == '{') depth++;
+            else if (b == '}' && --depth == 0) return i + 1;
+        }
+        return -1;
+    }
+
+    /// <summary>Waits until the client closes its end, with a deadline.</summary>
+    public async Task WaitForCloseAsync(TimeSpan deadline)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        cts.CancelAfter(deadline);
+        try { while (await socket.ReceiveAsync(_buffer, SocketFlags.None, cts.Token) > 0) { } }
+        catch (OperationCanceledException) { }
+    }
+
+    public void Close() => socket.Close();
+    public void Dispose() => socket.Dispose();
+}
