@@ -1,0 +1,50 @@
+namespace QomFs.Cli;
+
+/// <summary>Maps the name the binary was called by, or its first argument, to a command.</summary>
+static class Dispatcher
+{
+    delegate int Command(string prog, string[] args);
+
+    // The drop-in names: a symlink with one of these names runs that command directly.
+    static readonly Dictionary<string, Command> DropIns = new()
+    {
+        ["qom-get"] = QomGetCommand.Run,
+        ["qom-set"] = QomSetCommand.Run,
+        ["qom-list"] = QomListCommand.Run,
+        ["qom-tree"] = QomTreeCommand.Run,
+        ["qmp-shell"] = Shell.ShellCommand.Run,
+        ["qemu-ga-client"] = Ga.GaCommand.Run,
+    };
+
+    // `qom SUB` mirrors QEMU's `qom` tool; `qomfs SUB` has everything.
+    static readonly Dictionary<string, Command> QomSubcommands = new()
+    {
+        ["get"] = QomGetCommand.Run,
+        ["set"] = QomSetCommand.Run,
+        ["list"] = QomListCommand.Run,
+        ["tree"] = QomTreeCommand.Run,
+    };
+
+    static readonly Dictionary<string, Command> QomfsSubcommands = new(QomSubcommands)
+    {
+        ["shell"] = Shell.ShellCommand.Run,
+        ["ga"] = Ga.GaCommand.Run,
+    };
+
+    public static int Run(string name, string[] args)
+    {
+        if (DropIns.TryGetValue(name, out var dropIn)) return dropIn(name, args);
+        var family = name == "qom" ? "qom" : "qomfs";
+        var table = family == "qom" ? QomSubcommands : QomfsSubcommands;
+
+        if (args.Length == 0 || args[0] is "-h" or "--help")
+        {
+            var output = args.Length == 0 ? Console.Error : Console.Out;
+            output.WriteLine($"usage: {family} COMMAND [ARGS...]\n\ncommands: {string.Join(", ", table.Keys)}\n\n'{family} COMMAND --help' describes a command.");
+            return args.Length == 0 ? ExitCodes.Usage : ExitCodes.Ok;
+        }
+        if (table.TryGetValue(args[0], out var command)) return command($"{family} {args[0]}", args[1..]);
+        Console.Error.WriteLine($"{family}: unknown command '{args[0]}' (commands: {string.Join(", ", table.Keys)})");
+        return ExitCodes.Usage;
+    }
+}
