@@ -30,6 +30,7 @@ static class CommandRunner
         UsageException => (ExitCodes.Usage, e.Message),
         FormatException => (ExitCodes.Usage, e.Message),
         QmpCommandException => (ExitCodes.Refused, e.Message),
+        QomFs.Qom.QomValueException => (ExitCodes.Refused, e.Message),
         QmpException => (ExitCodes.Unreachable, e.Message),
         OperationCanceledException => (ExitCodes.Unreachable, "interrupted"),
         IOException or UnauthorizedAccessException => (ExitCodes.Refused, e.Message),

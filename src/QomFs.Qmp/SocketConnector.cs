@@ -37,7 +37,9 @@ public static partial class SocketConnector
         catch (SocketException e)
         {
             socket?.Dispose();
-            throw new QmpConnectionException($"cannot connect to {address}: {e.Message}", e);
+            // .NET words a missing unix socket file as "Cannot assign requested address"; say what it is.
+            var reason = address.Kind == QmpAddressKind.Unix && !File.Exists(address.Path) ? "no such socket" : e.Message;
+            throw new QmpConnectionException($"cannot connect to {address}: {reason}", e);
         }
     }
 

@@ -1,0 +1,80 @@
+using QomFs.Qmp;
+using QomFs.Testing;
+
+namespace QomFs.Qom.Tests;
+
+/// <summary>qom-tree's layout, over qom-list-get (scripted: our QEMU is 7.2) and over qom-list + qom-get.</summary>
+public class TreeWriterTests
+{
+    [Test]
+    public async Task UsesOneQomListGetPerObjectWhereQemuHasIt()
+    {
+        var commands = new List<string>();
+        using var server = new ScriptedServer(async c =>
+        {
+            await ScriptedServer.Handshake(c);
+            while (true)
+            {
+                var r = await c.ReadRequestAsync();
+                lock (commands) commands.Add(r.Execute + " " + r.Root.GetProperty("arguments").GetRawText());
+                var reply = r.Execute switch
+                {
+                    "qom-list-get" when r.Json.Contains("\"/obj/kid\"") =>
+                        """[{"properties": [{"name": "type", "type": "string", "value": "kid-type"}]}]""",
+                    "qom-list-get" =>
+                        """[{"properties": [{"name": "kid", "type": "child<k>"}, {"name": "n", "type": "int", "value": 7}, {"name": "s", "type": "str", "value": "hi"}, {"name": "o", "type": "X", "value": {"a": [1, 2]}}, {"name": "bad", "type": "str"}]}]""",
+                    _ => null,
+                };
+                if (r.Execute == "qom-get")
+                    await c.SendLineAsync($$"""{"error": {"class": "GenericError", "desc": "not readable"}, "id": {{r.Id}}}""");
+                else
+                    await c.SendLineAsync($$"""{"return": {{reply}}, "id": {{r.Id}}}""");
+            }
+        });
+        await using var qmp = await QmpClient.ConnectAsync(QmpAddress.Unix(server.SocketPath));
+        var output = new StringWriter();
+        await QomTreeWriter.WriteAsync(new QomClient(qmp), "/obj", output);
+        Assert.That(output.ToString(), Is.EqualTo(
+            "/obj\n  n: 7 (int)\n  s: hi (str)\n  o: {\"a\":[1,2]} (X)\n  bad: <EXCEPTION: not readable> (str)\n\n" +
+            "/obj/kid\n  type: kid-type (string)\n\n"));
+        Assert.That(commands, Is.EqualTo(new[]
+        {
+            "qom-list-get {\"paths\":[\"/obj\"]}",
+            "qom-get {\"path\":\"/obj\",\"property\":\"bad\"}",
+            "qom-list-get {\"paths\":[\"/obj/kid\"]}",
+        }));
+    }
+
+    [Test]
+    public async Task FallsBackToQomListAndQomGetOnQemu72()
+    {
+        using var qemu = QemuProcess.Start();
+        await using var qmp = await QmpClient.ConnectAsync(QmpAddress.Unix(qemu.QmpSocket));
+        await using var check = await QmpClient.ConnectAsync(QmpAddress.Unix(qemu.SecondSocket));
+        var output = new StringWriter();
+        await QomTreeWriter.WriteAsync(new QomClient(qmp), "/machine/unattached", output);
+        var lines = output.ToString().Split('\n');
+        Assert.That(lines[0], Is.EqualTo("/machine/unattached"));
+
+        // Every property line matches a raw read from the second socket.
+        string? path = null;
+        var checkedLines = 0;
+        foreach (var line in lines)
+        {
+            if (line.StartsWith('/')) { path = line; continue; }
+            if (line.Length == 0) continue;
+            var (name, rest) = (line[2..line.IndexOf(": ", StringComparison.Ordinal)], line[(line.IndexOf(": ", StringComparison.Ordinal) + 2)..]);
+            if (rest.EndsWith(" (struct tm)")) continue; // the RTC's clock moves between the two reads
+            string expected;
+            try
+            {
+                var v = (await check.ExecuteAsync("qom-get", w => { w.WriteString("path", path); w.WriteString("property", name); })).ToElement();
+                expected = RealQemuWalkTests.Expected(v)[..^1];
+            }
+            catch (QmpCommandException e) { expected = $"<EXCEPTION: {e.Description}>"; }
+            Assert.That(rest, Does.StartWith(expected + " ("), $"{path}.{name}");
+            checkedLines++;
+        }
+        Assert.That(checkedLines, Is.GreaterThan(500));
+    }
+}
