@@ -1,0 +1,252 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using QomFs.Fuse.Native;
+
+namespace QomFs.Fuse;
+
+/// <summary>
+/// One mounted file system: <see cref="Mount"/> mounts it, <see cref="Run"/> serves it on libfuse's
+/// multi-threaded loop until <see cref="Exit"/> (or an external unmount), then unmounts and destroys it.
+/// </summary>
+/// <remarks>
+/// Why Exit needs more than fuse_exit: fuse_exit only sets a flag. libfuse's workers sit in read(/dev/fuse) and
+/// notice the flag only after their next request; a C daemon gets EINTR from its own signal handlers, but .NET
+/// handles signals on a thread of its own, so no read is ever interrupted. Exit therefore also sends one request
+/// of its own (an uncached stat of the mount root, from a helper thread): the worker that answers it sees the flag
+/// and ends the loop, libfuse cancels the other workers, and Run unmounts with fuse_unmount, which closes the
+/// /dev/fuse descriptor first (ending the connection even if the mount is busy) and then detaches the mount
+/// lazily. The descriptor is closed only after all workers have stopped, so none can use a reused number.
+/// </remarks>
+public sealed unsafe class FuseMount : IDisposable
+{
+    enum State { Mounted, Running, Ending, Ended }
+
+    readonly object _lock = new();
+    readonly ManualResetEventSlim _ended = new();
+    readonly FuseMountOptions _options;
+    readonly nint _fuse;
+    GCHandle _state;
+    State _current;
+    bool _exitRequested;
+    PosixSignalRegistration[]? _signals;
+
+    FuseMount(string mountPoint, nint fuse, GCHandle state, FuseMountOptions options)
+    {
+        MountPoint = mountPoint;
+        _fuse = fuse;
+        _state = state;
+        _options = options;
+    }
+
+    /// <summary>The absolute mount point.</summary>
+    public string MountPoint { get; }
+
+    /// <summary>
+    /// Mounts <paramref name="fileSystem"/> at the existing directory <paramref name="mountPoint"/>, first clearing
+    /// a dead FUSE mount left there by a killed daemon. Nothing is served until <see cref="Run"/>.
+    /// </summary>
+    /// <exception cref="IOException">libfuse rejected the options or the mount failed (libfuse says why on stderr).</exception>
+    public static FuseMount Mount(string mountPoint, IFuseFileSystem fileSystem, FuseMountOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(fileSystem);
+        options ??= new FuseMountOptions();
+        var full = FuseMountPoint.Full(mountPoint);
+        FuseMountPoint.ClearStale(full);
+        if (!Directory.Exists(full)) throw new DirectoryNotFoundException($"mount point {full} is not a directory");
+
+        var state = GCHandle.Alloc(new MountState(fileSystem, options));
+        nint fuse = 0;
+        try
+        {
+            fuse = New(options, state);
+            var path = Encoding.UTF8.GetBytes(full + "\0");
+            fixed (byte* p = path)
+                if (LibFuse.Mount(fuse, p) != 0) throw new IOException($"cannot mount FUSE at {full}");
+            return new FuseMount(full, fuse, state, options);
+        }
+        catch
+        {
+            if (fuse != 0) LibFuse.Destroy(fuse);
+            state.Free();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Serves requests until <see cref="Exit"/> or an external unmount, then unmounts and calls
+    /// <see cref="IFuseFileSystem.Destroy"/>. Blocks; call it once, on a thread of its own if the caller has other work.
+    /// </summary>
+    /// <exception cref="IOException">The loop failed (the mount is still taken down).</exception>
+    public void Run()
+    {
+        bool exitRequested;
+        lock (_lock)
+        {
+            if (_current != State.Mounted) throw new InvalidOperationException("Run was already called, or the mount was disposed");
+            _current = State.Running;
+            exitRequested = _exitRequested;
+        }
+
+        var result = 0;
+        try
+        {
+            if (!exitRequested) result = Loop();
+        }
+        finally
+        {
+            TearDown();
+        }
+        if (result != 0) throw new IOException($"fuse_loop_mt failed ({result})");
+    }
+
+    /// <summary>
+    /// Ends <see cref="Run"/> promptly and unmounts; requests in flight finish first. Idempotent, callable from any
+    /// thread (including a callback or a signal handler); does not wait.
+    /// </summary>
+    public void Exit()
+    {
+        lock (_lock)
+        {
+            if (_exitRequested || _current >= State.Ending) return;
+            _exitRequested = true;
+            LibFuse.Exit(_fuse);
+            if (_current == State.Running) WakeLoop();
+        }
+    }
+
+    /// <summary>
+    /// Makes SIGINT and SIGTERM call <see cref="Exit"/> instead of terminating the process, so Run returns and the
+    /// mount goes away cleanly rather than being left dead. Undone by Dispose.
+    /// </summary>
+    public FuseMount ExitOnSignals()
+    {
+        lock (_lock)
+        {
+            _signals ??=
+            [
+                PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal),
+                PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal),
+            ];
+        }
+        return this;
+    }
+
+    internal void OnSignal(PosixSignalContext context)
+    {
+        context.Cancel = true;
+        Exit();
+    }
+
+    /// <summary>
+    /// Exits and waits (up to <see cref="FuseMountOptions.ExitTimeout"/>) for a running loop to end; if it does not
+    /// (a callback hangs), detaches the mount anyway so nothing is left in the namespace. Without Run, unmounts directly.
+    /// Do not call it from a callback (it would wait for itself); call <see cref="Exit"/> there.
+    /// </summary>
+    public void Dispose()
+    {
+        PosixSignalRegistration[]? signals;
+        bool tearDownHere;
+        lock (_lock)
+        {
+            signals = _signals;
+            _signals = null;
+            tearDownHere = _current == State.Mounted;
+            if (tearDownHere) _current = State.Ending;
+        }
+        if (signals is not null)
+            foreach (var s in signals) s.Dispose();
+
+        if (tearDownHere)
+        {
+            TearDown();
+            return;
+        }
+        Exit();
+        if (!_ended.Wait(_options.ExitTimeout) && FuseMountPoint.IsMounted(MountPoint))
+        {
+            try { FuseMountPoint.Unmount(MountPoint, lazy: true); }
+            catch (IOException) { /* gone meanwhile */ }
+        }
+    }
+
+    int Loop()
+    {
+        var config = LibFuse.LoopCfgCreate();
+        if (config == 0) throw new OutOfMemoryException("fuse_loop_cfg_create");
+        try
+        {
+            if (_options.MaxIdleThreads is { } idle) LibFuse.LoopCfgSetIdleThreads(config, (uint)idle);
+            if (_options.MaxThreads is { } max) LibFuse.LoopCfgSetMaxThreads(config, (uint)max);
+            return LibFuse.LoopMt(_fuse, config);
+        }
+        finally
+        {
+            LibFuse.LoopCfgDestroy(config);
+        }
+    }
+
+    void TearDown()
+    {
+        lock (_lock) _current = State.Ending;
+        try
+        {
+            LibFuse.Unmount(_fuse);
+            LibFuse.Destroy(_fuse);
+        }
+        finally
+        {
+            _state.Free();
+            lock (_lock) _current = State.Ended;
+            _ended.Set();
+        }
+    }
+
+    /// <summary>
+    /// Sends one request so that a worker blocked in read(/dev/fuse) wakes up and sees the exit flag. On its own
+    /// thread because the request waits for a worker, which may be the caller itself or not running yet; if the
+    /// loop ends another way, closing /dev/fuse fails the request and the thread ends.
+    /// </summary>
+    void WakeLoop()
+    {
+        var mountPoint = MountPoint;
+        new Thread(() => LibC.ForcedStat(mountPoint)) { IsBackground = true, Name = "fuse exit" }.Start();
+    }
+
+    static nint New(FuseMountOptions options, GCHandle state)
+    {
+        var args = new List<string> { options.FsName };
+        var mountOptions = MountOptions(options);
+        if (mountOptions.Length > 0) args.AddRange(["-o", mountOptions]);
+
+        var argv = (byte**)NativeMemory.AllocZeroed((nuint)(args.Count + 1), (nuint)sizeof(byte*));
+        try
+        {
+            for (var i = 0; i < args.Count; i++) argv[i] = (byte*)Marshal.StringToCoTaskMemUTF8(args[i]);
+            var fuseArgs = new FuseArgs { Argc = args.Count, Argv = argv };
+            var operations = FuseOperations.Table;
+            var fuse = LibFuse.New(&fuseArgs, &operations, (nuint)sizeof(FuseOperationsNative), (void*)GCHandle.ToIntPtr(state));
+            LibFuse.OptFreeArgs(&fuseArgs); // frees only the copy fuse_opt_parse may have made
+            if (fuse == 0) throw new IOException($"fuse_new rejected the options: {mountOptions}");
+            return fuse;
+        }
+        finally
+        {
+            for (var i = 0; i < args.Count; i++) Marshal.FreeCoTaskMem((nint)argv[i]);
+            NativeMemory.Free(argv);
+        }
+    }
+
+    /// <summary>The -o list; fuse_opt splits on commas, so commas and backslashes inside values are escaped.</summary>
+    internal static string MountOptions(FuseMountOptions options)
+    {
+        var list = new List<string> { "fsname=" + Escape(options.FsName) };
+        if (options.Subtype is { } subtype) list.Add("subtype=" + Escape(subtype));
+        if (options.ReadOnly) list.Add("ro");
+        if (options.AllowOther) list.Add("allow_other");
+        if (options.DefaultPermissions) list.Add("default_permissions");
+        list.AddRange(options.ExtraOptions);
+        return string.Join(',', list);
+    }
+
+    static string Escape(string value) => value.Replace("\\", "\\\\").Replace(",", "\\,");
+}

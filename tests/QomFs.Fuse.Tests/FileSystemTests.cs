@@ -1,0 +1,208 @@
+using System.Text;
+using QomFs.Fuse;
+using QomFs.Testing;
+
+namespace QomFs.Fuse.Tests;
+
+/// <summary>What ordinary tools see through a real mount of <see cref="MemoryFileSystem"/>.</summary>
+public class FileSystemTests
+{
+    MemoryFileSystem _fs = null!;
+    TestMount _mount = null!;
+    readonly List<Exception> _unhandled = [];
+
+    [SetUp]
+    public void MountIt()
+    {
+        _fs = new MemoryFileSystem();
+        _mount = TestMount.Start(_fs, new FuseMountOptions
+        {
+            FsName = "memfs",
+            Subtype = "qomfstest",
+            EntryTimeout = 30,
+            AttrTimeout = 30,
+            UnhandledException = e => { lock (_unhandled) _unhandled.Add(e); },
+        });
+    }
+
+    [TearDown]
+    public void UnmountIt() => _mount?.Dispose();
+
+    ProcessResult Sh(string script) =>
+        ProcessRunner.Sh($"cd '{_mount.Path}' && {script}", TimeSpan.FromSeconds(15));
+
+    string Ok(string script)
+    {
+        var r = Sh(script);
+        Assert.That(r.ExitCode, Is.Zero, $"{script}: {r.StdErr}");
+        return r.StdOut;
+    }
+
+    [Test]
+    public void MountShowsFsNameAndSubtype()
+    {
+        var line = File.ReadLines("/proc/mounts").Select(l => l.Split(' ')).Single(f => f[1] == _mount.Path);
+        Assert.That((line[0], line[2]), Is.EqualTo(("memfs", "fuse.qomfstest")));
+    }
+
+    [Test]
+    public void LsListsTheRoot()
+    {
+        var names = Ok("ls -1A").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(names, Is.EquivalentTo(new[] { "denied", "hello", "link", "names", "plus", "rw", "slow", "tagged", "throws", "whoami" }));
+    }
+
+    [Test]
+    public void StatReportsModeSizeOwnerAndTime()
+    {
+        Assert.That(Ok("stat -c '%f %s %u %g %Y' hello").Trim(),
+            Is.EqualTo($"81a4 12 {MemoryFileSystem.Uid} {MemoryFileSystem.Gid} {MemoryFileSystem.Time.ToUnixTimeSeconds()}"));
+        Assert.That(Ok("stat -c '%F %a' rw").Trim(), Is.EqualTo("directory 755"));
+        Assert.That(Ok("stat -c '%F' link").Trim(), Is.EqualTo("symbolic link"));
+    }
+
+    [Test]
+    public void CatReadsContent() => Assert.That(Ok("cat hello"), Is.EqualTo("hello world\n"));
+
+    [Test]
+    public void ReadlinkGivesTheTargetAndCatFollowsIt()
+    {
+        Assert.That(Ok("readlink link").Trim(), Is.EqualTo("hello"));
+        Assert.That(Ok("cat link"), Is.EqualTo("hello world\n"));
+    }
+
+    [Test]
+    public void EchoPrintfAndTeeWrite()
+    {
+        Ok("echo one > rw/new");
+        Assert.That(_fs.Content("/rw/new"), Is.EqualTo("one\n"));
+        Ok("printf 'two\\n' >> rw/new");
+        Assert.That(Ok("cat rw/new"), Is.EqualTo("one\ntwo\n"));
+        Ok("echo three | tee rw/new > /dev/null");
+        Assert.That(_fs.Content("/rw/new"), Is.EqualTo("three\n"), "tee truncates before writing");
+        Ok("touch rw/new");
+    }
+
+    [Test]
+    public void CreatingWhereTheFileSystemRefusesGivesItsErrno()
+    {
+        var r = Sh("echo x > not-here");
+        Assert.That((r.ExitCode, r.StdErr), Is.Not.EqualTo((0, "")));
+        Assert.That(r.StdErr, Does.Contain("Permission denied"));
+    }
+
+    [Test]
+    public void XattrsFollowGetxattrSizeRules()
+    {
+        Require.Tool("getfattr", "reading extended attributes");
+        Assert.That(Ok("getfattr --only-values -n user.color tagged"), Is.EqualTo("blue"));
+        Assert.That(Ok("getfattr -d tagged"), Does.Contain("user.color=\"blue\"").And.Contain("user.shape=\"round\""));
+        var missing = Sh("getfattr -n user.missing tagged");
+        Assert.That(missing.StdErr, Does.Contain("No such attribute"));
+    }
+
+    [Test]
+    public void XattrBuffersAreSizedExactly()
+    {
+        // Direct syscalls: size query, too-small buffer, exact buffer.
+        var path = _mount["tagged"];
+        Assert.That(XAttr.Get(path, "user.shape", 0), Is.EqualTo((5, "")));
+        Assert.That(XAttr.Get(path, "user.shape", 2), Is.EqualTo((-Errno.ERANGE, "")));
+        Assert.That(XAttr.Get(path, "user.shape", 5), Is.EqualTo((5, "round")));
+        Assert.That(XAttr.List(path), Is.EqualTo(new[] { "user.color", "user.shape" }));
+    }
+
+    [Test]
+    public void StatFsReportsTheFileSystemNumbers()
+    {
+        Assert.That(Ok("stat -f -c '%S %b %f %a %c %d %l' .").Trim(), Is.EqualTo("4096 1000 400 300 50 7 200"));
+        Assert.That(Ok($"df -P '{_mount.Path}' | tail -1"), Does.StartWith("memfs"));
+    }
+
+    [Test]
+    public void ReadDirPlusDeliversAttributesSoLsNeedsNoLookups()
+    {
+        var listing = Ok("ls -l plus");
+        Assert.That(listing, Does.Contain(" 19 ").And.Contain("f19"));
+        Assert.That(listing.Split('\n').Count(l => l.StartsWith("-rw-r--r--")), Is.EqualTo(20));
+        Assert.That(_fs.ReadDirCalls.Where(c => c.Path == "/plus").Select(c => c.Flags), Does.Contain(FuseReadDirFlags.Plus),
+            "the kernel asks for READDIRPLUS on the first listing");
+        var lookups = _fs.GetAttrCalls.Where(c => c.Key.StartsWith("/plus/")).Sum(c => c.Value);
+        Assert.That(lookups, Is.Zero, "attributes came with the directory entries");
+    }
+
+    [Test]
+    public void EntriesWithoutAttributesAreLookedUp()
+    {
+        Assert.That(Ok("ls -l names").Split('\n').Count(l => l.StartsWith("-rw-r--r--")), Is.EqualTo(20));
+        Assert.That(_fs.GetAttrCalls.Where(c => c.Key.StartsWith("/names/")).Sum(c => c.Value), Is.GreaterThanOrEqualTo(20));
+    }
+
+    [Test]
+    public void LongDirectoriesArriveInSeveralBuffersWithoutLossOrRepeats()
+    {
+        var fs = new BigDirectory(3000);
+        using var mount = TestMount.Start(fs);
+        var names = ProcessRunner.Sh($"ls -1 -f '{mount.Path}'").StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(names.Where(n => n != "." && n != "..").Order(), Is.EqualTo(Enumerable.Range(0, 3000).Select(BigDirectory.Name).Order()));
+        Assert.That(fs.Calls, Is.GreaterThan(1), "the listing needed more than one reply buffer");
+    }
+
+    [Test]
+    public void ErrnoFromACallbackReachesTheShell()
+    {
+        var r = Sh("cat denied");
+        Assert.That(r.ExitCode, Is.Not.Zero);
+        Assert.That(r.StdErr, Does.Contain("Permission denied"));
+    }
+
+    [Test]
+    public void AnExceptionBecomesEioAndTheMountKeepsWorking()
+    {
+        var r = Sh("cat throws");
+        Assert.That(r.ExitCode, Is.Not.Zero);
+        Assert.That(r.StdErr, Does.Contain("Input/output error"));
+        Assert.That(Ok("cat hello"), Is.EqualTo("hello world\n"));
+        lock (_unhandled) Assert.That(_unhandled.Select(e => e.Message), Does.Contain("a bug in the file system"));
+    }
+
+    [Test]
+    public void CallerContextIsTheReadingProcess()
+    {
+        var lines = Ok("echo $$; exec cat whoami").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines[1], Is.EqualTo($"0 {lines[0]}"), "uid 0 (we are root) and the pid of cat");
+    }
+
+    [Test]
+    public void ManyParallelReadersAreServedConcurrently()
+    {
+        var readers = Enumerable.Range(0, 16)
+            .Select(_ => Task.Run(() => File.ReadAllText(_mount["slow"])))
+            .ToArray();
+        Assert.That(Task.WaitAll(readers, TimeSpan.FromSeconds(20)), Is.True, "readers finished");
+        Assert.That(readers.Select(t => t.Result), Is.All.EqualTo("slow but sure\n"));
+        Assert.That(_fs.SlowMaxConcurrency, Is.GreaterThanOrEqualTo(2), "reads ran on several loop threads at once");
+    }
+
+    /// <summary>A directory of n files, to force READDIR replies over several buffers.</summary>
+    sealed class BigDirectory(int count) : IFuseFileSystem
+    {
+        int _calls;
+        public int Calls => _calls;
+        public static string Name(int i) => $"entry-with-a-longish-name-{i:00000}";
+
+        public int GetAttr(ReadOnlySpan<byte> path, ref FuseStat stat, FuseFileInfoRef fi)
+        {
+            stat.Mode = path.SequenceEqual("/"u8) ? FuseStat.S_IFDIR | 0x1ED : FuseStat.S_IFREG | 0x1A4;
+            return 0;
+        }
+
+        public int ReadDir(ReadOnlySpan<byte> path, ref FuseDirectoryFiller filler, ulong offset, FuseReadDirFlags flags, FuseFileInfoRef fi)
+        {
+            Interlocked.Increment(ref _calls);
+            var stat = new FuseStat { Mode = FuseStat.S_IFREG | 0x1A4 };
+            for (var i = 0; i < count && filler.HasRoom; i++) filler.Add(Encoding.UTF8.GetBytes(Name(i)), in stat);
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,222 @@
+using System.Reflection;
+using QomFs.Fuse.Native;
+using QomFs.Testing;
+
+namespace QomFs.Fuse.Tests;
+
+/// <summary>
+/// Compiles a C probe against the installed libfuse3 headers and compares every size, offset, bit and constant
+/// the binding hard-codes with what gcc computes. A layout bug here would corrupt libfuse's memory silently.
+/// </summary>
+public unsafe class LayoutTests
+{
+    static Dictionary<string, long> _c = null!;
+
+    [OneTimeSetUp]
+    public static void CompileProbe()
+    {
+        var gcc = Require.Tool("gcc", "compiling the layout probe");
+        Require.File("/usr/include/fuse3/fuse.h", "libfuse3-dev headers");
+        var dir = TempPaths.NewDirectory("probe");
+        var exe = Path.Combine(dir, "probe");
+        var build = ProcessRunner.Run(gcc, ["-Wall", "-Werror", "-I/usr/include/fuse3", "-o", exe,
+            Path.Combine(TestContext.CurrentContext.TestDirectory, "layout_probe.c")], TimeSpan.FromSeconds(30));
+        Assert.That(build.ExitCode, Is.Zero, build.StdErr);
+        var run = ProcessRunner.Run(exe, [], TimeSpan.FromSeconds(10));
+        Assert.That(run.ExitCode, Is.Zero, run.StdErr);
+        _c = run.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .ToDictionary(l => l[..l.LastIndexOf(' ')], l => long.Parse(l[(l.LastIndexOf(' ') + 1)..]));
+        Directory.Delete(dir, recursive: true);
+    }
+
+    static void Expect(string name, long actual) =>
+        Assert.That(actual, Is.EqualTo(_c[name]), $"{name}: C# says {actual}, gcc says {_c[name]}");
+
+    static long Off(void* field, void* start) => (byte*)field - (byte*)start;
+
+    [Test]
+    public void FuseArgsMatches()
+    {
+        FuseArgs s;
+        Expect("sizeof fuse_args", sizeof(FuseArgs));
+        Expect("fuse_args.argc", Off(&s.Argc, &s));
+        Expect("fuse_args.argv", Off(&s.Argv, &s));
+        Expect("fuse_args.allocated", Off(&s.Allocated, &s));
+    }
+
+    [Test]
+    public void FuseOperationsMatches()
+    {
+        FuseOperationsNative s;
+        Expect("sizeof fuse_operations", sizeof(FuseOperationsNative));
+        Expect("fuse_operations.getattr", Off(&s.GetAttr, &s));
+        Expect("fuse_operations.readlink", Off(&s.ReadLink, &s));
+        Expect("fuse_operations.mknod", Off(&s.Mknod, &s));
+        Expect("fuse_operations.mkdir", Off(&s.Mkdir, &s));
+        Expect("fuse_operations.unlink", Off(&s.Unlink, &s));
+        Expect("fuse_operations.rmdir", Off(&s.Rmdir, &s));
+        Expect("fuse_operations.rename", Off(&s.Rename, &s));
+        Expect("fuse_operations.chmod", Off(&s.Chmod, &s));
+        Expect("fuse_operations.chown", Off(&s.Chown, &s));
+        Expect("fuse_operations.truncate", Off(&s.Truncate, &s));
+        Expect("fuse_operations.open", Off(&s.Open, &s));
+        Expect("fuse_operations.read", Off(&s.Read, &s));
+        Expect("fuse_operations.write", Off(&s.Write, &s));
+        Expect("fuse_operations.statfs", Off(&s.StatFs, &s));
+        Expect("fuse_operations.flush", Off(&s.Flush, &s));
+        Expect("fuse_operations.release", Off(&s.Release, &s));
+        Expect("fuse_operations.getxattr", Off(&s.GetXAttr, &s));
+        Expect("fuse_operations.listxattr", Off(&s.ListXAttr, &s));
+        Expect("fuse_operations.opendir", Off(&s.OpenDir, &s));
+        Expect("fuse_operations.readdir", Off(&s.ReadDir, &s));
+        Expect("fuse_operations.releasedir", Off(&s.ReleaseDir, &s));
+        Expect("fuse_operations.init", Off(&s.Init, &s));
+        Expect("fuse_operations.destroy", Off(&s.Destroy, &s));
+        Expect("fuse_operations.access", Off(&s.Access, &s));
+        Expect("fuse_operations.create", Off(&s.Create, &s));
+        Expect("fuse_operations.utimens", Off(&s.Utimens, &s));
+    }
+
+    [Test]
+    public void EveryOperationIsFilledIn()
+    {
+        var table = FuseOperations.Table;
+        var slots = (nint*)&table;
+        var filled = Enumerable.Range(0, sizeof(FuseOperationsNative) / 8).Count(i => slots[i] != 0);
+        Assert.That(filled, Is.EqualTo(26), "one callback per declared member");
+    }
+
+    [Test]
+    public void FuseConfigMatches()
+    {
+        FuseConfig s;
+        Expect("sizeof fuse_config", sizeof(FuseConfig));
+        Expect("fuse_config.entry_timeout", Off(&s.EntryTimeout, &s));
+        Expect("fuse_config.negative_timeout", Off(&s.NegativeTimeout, &s));
+        Expect("fuse_config.attr_timeout", Off(&s.AttrTimeout, &s));
+        Expect("fuse_config.use_ino", Off(&s.UseIno, &s));
+        Expect("fuse_config.direct_io", Off(&s.DirectIo, &s));
+        Expect("fuse_config.kernel_cache", Off(&s.KernelCache, &s));
+        Expect("fuse_config.auto_cache", Off(&s.AutoCache, &s));
+        Expect("fuse_config.nullpath_ok", Off(&s.NullPathOk, &s));
+    }
+
+    [Test]
+    public void FuseConnInfoMatches()
+    {
+        FuseConnInfo s;
+        Expect("sizeof fuse_conn_info", sizeof(FuseConnInfo));
+        Expect("fuse_conn_info.want", Off(&s.Want, &s));
+        Expect("FUSE_CAP_ATOMIC_O_TRUNC", FuseConnInfo.FUSE_CAP_ATOMIC_O_TRUNC);
+    }
+
+    [Test]
+    public void FuseContextMatches()
+    {
+        FuseContextNative s;
+        Expect("sizeof fuse_context", sizeof(FuseContextNative));
+        Expect("fuse_context.uid", Off(&s.Uid, &s));
+        Expect("fuse_context.gid", Off(&s.Gid, &s));
+        Expect("fuse_context.pid", Off(&s.Pid, &s));
+        Expect("fuse_context.private_data", Off(&s.PrivateData, &s));
+        Expect("fuse_context.umask", Off(&s.Umask, &s));
+    }
+
+    [Test]
+    public void FuseFileInfoMatchesIncludingBitFields()
+    {
+        FuseFileInfo s;
+        Expect("sizeof fuse_file_info", sizeof(FuseFileInfo));
+        Expect("fuse_file_info.flags", Off(&s.Flags, &s));
+        Expect("fuse_file_info.fh", Off(&s.FileHandle, &s));
+        Expect("fuse_file_info.lock_owner", Off(&s.LockOwner, &s));
+        Expect("fuse_file_info.poll_events", Off(&s.PollEvents, &s));
+
+        var bitsAt = Off(&s.Bits, &s) * 8;
+        Expect("fuse_file_info.bit.writepage", bitsAt + FuseFileInfo.WritePageBit);
+        Expect("fuse_file_info.bit.direct_io", bitsAt + FuseFileInfo.DirectIoBit);
+        Expect("fuse_file_info.bit.keep_cache", bitsAt + FuseFileInfo.KeepCacheBit);
+        Expect("fuse_file_info.bit.flush", bitsAt + FuseFileInfo.FlushBit);
+        Expect("fuse_file_info.bit.nonseekable", bitsAt + FuseFileInfo.NonSeekableBit);
+        Expect("fuse_file_info.bit.flock_release", bitsAt + FuseFileInfo.FlockReleaseBit);
+        Expect("fuse_file_info.bit.cache_readdir", bitsAt + FuseFileInfo.CacheReaddirBit);
+        Expect("fuse_file_info.bit.noflush", bitsAt + FuseFileInfo.NoFlushBit);
+    }
+
+    [Test]
+    public void FileInfoPropertiesSetOnlyTheirOwnBit()
+    {
+        var fi = new FuseFileInfo { Flags = 2, FileHandle = 7 };
+        fi.DirectIo = true;
+        fi.NonSeekable = true;
+        Assert.That(fi.Bits, Is.EqualTo((1u << FuseFileInfo.DirectIoBit) | (1u << FuseFileInfo.NonSeekableBit)));
+        fi.DirectIo = false;
+        Assert.That((fi.Bits, fi.DirectIo, fi.NonSeekable, fi.Flags, fi.FileHandle),
+            Is.EqualTo((1u << FuseFileInfo.NonSeekableBit, false, true, 2, 7ul)));
+    }
+
+    [Test]
+    public void StatMatches()
+    {
+        FuseStat s;
+        Expect("sizeof stat", sizeof(FuseStat));
+        Expect("stat.st_dev", Off(&s.Device, &s));
+        Expect("stat.st_ino", Off(&s.Inode, &s));
+        Expect("stat.st_nlink", Off(&s.LinkCount, &s));
+        Expect("stat.st_mode", Off(&s.Mode, &s));
+        Expect("stat.st_uid", Off(&s.Uid, &s));
+        Expect("stat.st_gid", Off(&s.Gid, &s));
+        Expect("stat.st_rdev", Off(&s.RDevice, &s));
+        Expect("stat.st_size", Off(&s.Size, &s));
+        Expect("stat.st_blksize", Off(&s.BlockSize, &s));
+        Expect("stat.st_blocks", Off(&s.Blocks, &s));
+        Expect("stat.st_atim", Off(&s.AccessTime, &s));
+        Expect("stat.st_mtim", Off(&s.ModificationTime, &s));
+        Expect("stat.st_ctim", Off(&s.ChangeTime, &s));
+        FuseTimespec t;
+        Expect("sizeof timespec", sizeof(FuseTimespec));
+        Expect("timespec.tv_sec", Off(&t.Seconds, &t));
+        Expect("timespec.tv_nsec", Off(&t.Nanoseconds, &t));
+    }
+
+    [Test]
+    public void StatVfsMatches()
+    {
+        FuseStatVfs s;
+        Expect("sizeof statvfs", sizeof(FuseStatVfs));
+        Expect("statvfs.f_bsize", Off(&s.BlockSize, &s));
+        Expect("statvfs.f_frsize", Off(&s.FragmentSize, &s));
+        Expect("statvfs.f_blocks", Off(&s.Blocks, &s));
+        Expect("statvfs.f_bfree", Off(&s.BlocksFree, &s));
+        Expect("statvfs.f_bavail", Off(&s.BlocksAvailable, &s));
+        Expect("statvfs.f_files", Off(&s.Files, &s));
+        Expect("statvfs.f_ffree", Off(&s.FilesFree, &s));
+        Expect("statvfs.f_favail", Off(&s.FilesAvailable, &s));
+        Expect("statvfs.f_fsid", Off(&s.FileSystemId, &s));
+        Expect("statvfs.f_flag", Off(&s.Flags, &s));
+        Expect("statvfs.f_namemax", Off(&s.NameMax, &s));
+    }
+
+    [Test]
+    public void ConstantsMatch()
+    {
+        Expect("FUSE_READDIR_PLUS", (long)FuseReadDirFlags.Plus);
+        Expect("FUSE_FILL_DIR_PLUS", FuseDirectoryFiller.FUSE_FILL_DIR_PLUS);
+        foreach (var name in new[] { "S_IFMT", "S_IFSOCK", "S_IFLNK", "S_IFREG", "S_IFBLK", "S_IFDIR", "S_IFCHR", "S_IFIFO" })
+            Expect(name, (uint)typeof(FuseStat).GetField(name)!.GetValue(null)!);
+        Expect("UTIME_NOW", FuseTimespec.UTIME_NOW);
+        Expect("UTIME_OMIT", FuseTimespec.UTIME_OMIT);
+        Expect("MNT_DETACH", LibC.MNT_DETACH);
+        Expect("AT_FDCWD", LibC.AT_FDCWD);
+        Expect("AT_STATX_FORCE_SYNC", LibC.AT_STATX_FORCE_SYNC);
+        Expect("STATX_TYPE", LibC.STATX_TYPE);
+    }
+
+    [Test]
+    public void EveryErrnoConstantMatches()
+    {
+        var fields = typeof(Errno).GetFields(BindingFlags.Public | BindingFlags.Static);
+        Assert.That(fields, Has.Length.GreaterThan(30));
+        foreach (var f in fields) Expect(f.Name, (int)f.GetValue(null)!);
+    }
+}

@@ -1,0 +1,79 @@
+/* Prints the sizes, offsets, bit positions and constants that QomFs.Fuse hard-codes, as gcc sees them. */
+#define FUSE_USE_VERSION 314
+#define _GNU_SOURCE
+#include <fuse.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#define P(name, value) printf("%s %lld\n", name, (long long)(value))
+#define SIZE(type) P("sizeof " #type, sizeof(struct type))
+#define OFF(type, member) P(#type "." #member, offsetof(struct type, member))
+#define CONST(name) P(#name, name)
+
+/* Bit-fields have no offsetof: set one in a zeroed struct and report which bit of the struct changed. */
+#define BIT(member) do { struct fuse_file_info fi; memset(&fi, 0, sizeof fi); fi.member = 1; \
+    const unsigned char *b = (const unsigned char *)&fi; long bit = -1; \
+    for (size_t i = 0; i < sizeof fi && bit < 0; i++) for (int j = 0; j < 8; j++) if (b[i] & (1u << j)) { bit = (long)(i * 8 + j); break; } \
+    P("fuse_file_info.bit." #member, bit); } while (0)
+
+int main(void)
+{
+    SIZE(fuse_args); OFF(fuse_args, argc); OFF(fuse_args, argv); OFF(fuse_args, allocated);
+
+    SIZE(fuse_operations);
+    OFF(fuse_operations, getattr); OFF(fuse_operations, readlink); OFF(fuse_operations, mknod);
+    OFF(fuse_operations, mkdir); OFF(fuse_operations, unlink); OFF(fuse_operations, rmdir);
+    OFF(fuse_operations, rename); OFF(fuse_operations, chmod); OFF(fuse_operations, chown);
+    OFF(fuse_operations, truncate); OFF(fuse_operations, open); OFF(fuse_operations, read);
+    OFF(fuse_operations, write); OFF(fuse_operations, statfs); OFF(fuse_operations, flush);
+    OFF(fuse_operations, release); OFF(fuse_operations, getxattr); OFF(fuse_operations, listxattr);
+    OFF(fuse_operations, opendir); OFF(fuse_operations, readdir); OFF(fuse_operations, releasedir);
+    OFF(fuse_operations, init); OFF(fuse_operations, destroy); OFF(fuse_operations, access);
+    OFF(fuse_operations, create); OFF(fuse_operations, utimens);
+
+    SIZE(fuse_config);
+    OFF(fuse_config, entry_timeout); OFF(fuse_config, negative_timeout); OFF(fuse_config, attr_timeout);
+    OFF(fuse_config, use_ino); OFF(fuse_config, direct_io); OFF(fuse_config, kernel_cache);
+    OFF(fuse_config, auto_cache); OFF(fuse_config, nullpath_ok);
+
+    SIZE(fuse_conn_info); OFF(fuse_conn_info, want);
+
+    SIZE(fuse_context);
+    OFF(fuse_context, uid); OFF(fuse_context, gid); OFF(fuse_context, pid);
+    OFF(fuse_context, private_data); OFF(fuse_context, umask);
+
+    SIZE(fuse_file_info);
+    OFF(fuse_file_info, flags); OFF(fuse_file_info, fh); OFF(fuse_file_info, lock_owner); OFF(fuse_file_info, poll_events);
+    BIT(writepage); BIT(direct_io); BIT(keep_cache); BIT(flush); BIT(nonseekable);
+    BIT(flock_release); BIT(cache_readdir); BIT(noflush);
+
+    SIZE(stat);
+    OFF(stat, st_dev); OFF(stat, st_ino); OFF(stat, st_nlink); OFF(stat, st_mode); OFF(stat, st_uid);
+    OFF(stat, st_gid); OFF(stat, st_rdev); OFF(stat, st_size); OFF(stat, st_blksize); OFF(stat, st_blocks);
+    OFF(stat, st_atim); OFF(stat, st_mtim); OFF(stat, st_ctim);
+    SIZE(timespec); OFF(timespec, tv_sec); OFF(timespec, tv_nsec);
+
+    SIZE(statvfs);
+    OFF(statvfs, f_bsize); OFF(statvfs, f_frsize); OFF(statvfs, f_blocks); OFF(statvfs, f_bfree);
+    OFF(statvfs, f_bavail); OFF(statvfs, f_files); OFF(statvfs, f_ffree); OFF(statvfs, f_favail);
+    OFF(statvfs, f_fsid); OFF(statvfs, f_flag); OFF(statvfs, f_namemax);
+
+    CONST(FUSE_READDIR_PLUS); CONST(FUSE_CAP_ATOMIC_O_TRUNC); CONST(FUSE_FILL_DIR_PLUS);
+    CONST(S_IFMT); CONST(S_IFSOCK); CONST(S_IFLNK); CONST(S_IFREG); CONST(S_IFBLK); CONST(S_IFDIR); CONST(S_IFCHR); CONST(S_IFIFO);
+    CONST(UTIME_NOW); CONST(UTIME_OMIT);
+    CONST(MNT_DETACH); CONST(AT_FDCWD); CONST(AT_STATX_FORCE_SYNC); CONST(STATX_TYPE);
+
+    CONST(EPERM); CONST(ENOENT); CONST(EINTR); CONST(EIO); CONST(ENXIO); CONST(E2BIG); CONST(EBADF);
+    CONST(EAGAIN); CONST(ENOMEM); CONST(EACCES); CONST(EBUSY); CONST(EEXIST); CONST(EXDEV); CONST(ENODEV);
+    CONST(ENOTDIR); CONST(EISDIR); CONST(EINVAL); CONST(EMFILE); CONST(EFBIG); CONST(ENOSPC); CONST(ESPIPE);
+    CONST(EROFS); CONST(ERANGE); CONST(ENAMETOOLONG); CONST(ENOSYS); CONST(ENOTEMPTY); CONST(ENODATA);
+    CONST(EPROTO); CONST(EOVERFLOW); CONST(ENOTSUP); CONST(EOPNOTSUPP); CONST(ECONNABORTED); CONST(ECONNRESET);
+    CONST(ENOTCONN); CONST(ETIMEDOUT); CONST(ECONNREFUSED); CONST(EHOSTUNREACH); CONST(ECANCELED);
+    return 0;
+}
