@@ -19,7 +19,7 @@ deps:
 build: deps
 	$(DOTNET) publish src/QomFs.Cli -c Release -r linux-x64 -o artifacts/publish --nologo -v quiet
 	@mkdir -p bin
-	@cp artifacts/publish/qomfs bin/qomfs
+	@cp artifacts/publish/qomfs bin/.qomfs.new && mv -f bin/.qomfs.new bin/qomfs  # a rename, so a running qomfs keeps its file
 	@for n in $(DROPINS); do ln -sfn qomfs bin/$$n; done
 	@echo "built bin/qomfs and links: $(DROPINS)"
 

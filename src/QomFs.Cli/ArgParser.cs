@@ -24,7 +24,8 @@ sealed class ArgParser(string prog, string usage)
             var a = args[i];
             if (a == "--") { parsed.Positionals.AddRange(args[(i + 1)..]); break; }
             if (a is "-h" or "--help") { Console.Out.WriteLine(usage); return null; }
-            if (a.Length < 2 || a[0] != '-' || (parsed.Positionals.Count > 0 && stopAtFirstPositional))
+            // A negative number is a value, not an option, as with Python's argparse.
+            if (a.Length < 2 || a[0] != '-' || char.IsAsciiDigit(a[1]) || (parsed.Positionals.Count > 0 && stopAtFirstPositional))
             {
                 parsed.Positionals.Add(a);
                 if (stopAtFirstPositional) { parsed.Positionals.AddRange(args[(i + 1)..]); break; }

@@ -14,6 +14,7 @@ static class Dispatcher
         ["qom-tree"] = QomTreeCommand.Run,
         ["qmp-shell"] = Shell.ShellCommand.Run,
         ["qemu-ga-client"] = Ga.GaCommand.Run,
+        ["qom-fuse"] = MountCommand.RunForeground,
     };
 
     // `qom SUB` mirrors QEMU's `qom` tool; `qomfs SUB` has everything.
@@ -23,16 +24,21 @@ static class Dispatcher
         ["set"] = QomSetCommand.Run,
         ["list"] = QomListCommand.Run,
         ["tree"] = QomTreeCommand.Run,
+        ["fuse"] = MountCommand.RunForeground,
     };
 
     static readonly Dictionary<string, Command> QomfsSubcommands = new(QomSubcommands)
     {
         ["shell"] = Shell.ShellCommand.Run,
         ["ga"] = Ga.GaCommand.Run,
+        ["mount"] = MountCommand.Run,
+        ["umount"] = UmountCommand.Run,
     };
 
     public static int Run(string name, string[] args)
     {
+        // A backgrounded mount restarts itself under the name it was called by (see Mount/Daemon.cs).
+        if (args is ["--qomfs-as", var asName, ..]) return RunAs(asName, args[2..]);
         if (DropIns.TryGetValue(name, out var dropIn)) return dropIn(name, args);
         var family = name == "qom" ? "qom" : "qomfs";
         var table = family == "qom" ? QomSubcommands : QomfsSubcommands;
@@ -46,5 +52,11 @@ static class Dispatcher
         if (table.TryGetValue(args[0], out var command)) return command($"{family} {args[0]}", args[1..]);
         Console.Error.WriteLine($"{family}: unknown command '{args[0]}' (commands: {string.Join(", ", table.Keys)})");
         return ExitCodes.Usage;
+    }
+
+    static int RunAs(string prog, string[] args)
+    {
+        var words = prog.Split(' ');
+        return words.Length == 2 ? Run(words[0], [words[1], .. args]) : Run(prog, args);
     }
 }

@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace QomFs.Cli.Mount;
+
+/// <summary>
+/// Backgrounding without fork(): the .NET runtime cannot survive a fork, so the command starts itself again as a
+/// child in a session of its own, and waits until the child says the mount is live (or fails, with its message
+/// relayed to the terminal). Only then does it return.
+/// </summary>
+static partial class Daemon
+{
+    const string ChildVariable = "QOMFS_DAEMON_CHILD";
+    const string ReadyLine = "ready";
+
+    public static bool IsChild => Environment.GetEnvironmentVariable(ChildVariable) == "1";
+
+    public static int StartInBackground(string prog, string[] argv)
+    {
+        var psi = new ProcessStartInfo(Environment.ProcessPath!)
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+        };
+        // The child runs the same command under the same name, so it parses the same arguments.
+        psi.ArgumentList.Add("--qomfs-as");
+        psi.ArgumentList.Add(prog);
+        foreach (var a in argv) psi.ArgumentList.Add(a);
+        psi.Environment[ChildVariable] = "1";
+
+        using var child = Process.Start(psi)!;
+        child.StandardInput.Close();
+        var errors = child.StandardError.ReadToEndAsync();
+        var line = child.StandardOutput.ReadLine();
+        if (line == ReadyLine) return ExitCodes.Ok;
+
+        child.WaitForExit();
+        Console.Error.Write(errors.GetAwaiter().GetResult());
+        return child.ExitCode == 0 ? ExitCodes.Refused : child.ExitCode;
+    }
+
+    public static int ServeAsChild(QomFsMountOptions options, string? logFile)
+    {
+        setsid(); // out of the terminal's session: its Ctrl-C and hang-up are not ours
+        using var log = logFile is null ? DaemonLog.Null : OpenLog(logFile);
+        return QomFsDaemon.RunAsync(options, log, ready: () =>
+        {
+            Console.Out.WriteLine(ReadyLine);
+            Console.Out.Flush();
+            DetachStandardStreams();
+        }).GetAwaiter().GetResult();
+    }
+
+    public static DaemonLog OpenLog(string path)
+    {
+        try { return new DaemonLog(new StreamWriter(path, append: true)); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"cannot open log file {path}: {e.Message}");
+        }
+    }
+
+    // The parent is gone once the mount is live: nothing may write to its pipes any more.
+    static void DetachStandardStreams()
+    {
+        var devNull = open("/dev/null", 2 /* O_RDWR */);
+        if (devNull < 0) return;
+        dup2(devNull, 0);
+        dup2(devNull, 1);
+        dup2(devNull, 2);
+        if (devNull > 2) close(devNull);
+    }
+
+    [LibraryImport("libc")] private static partial int setsid();
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)] private static partial int open(string path, int flags);
+    [LibraryImport("libc")] private static partial int dup2(int from, int to);
+    [LibraryImport("libc")] private static partial int close(int fd);
+}

@@ -1,0 +1,44 @@
+using QomFs.Cli.Mount;
+
+namespace QomFs.Cli;
+
+/// <summary>`qomfs mount`, `qom-fuse` and `qom fuse`: mounts a QEMU's QOM tree.</summary>
+static class MountCommand
+{
+    const string Usage = """
+        usage: qomfs mount [-s SOCKET] MOUNTPOINT [-f] [-o OPTION[,OPTION...]]
+               qom-fuse [-s SOCKET] MOUNTPOINT [-o ...]      (stays in the foreground)
+
+        Mounts QEMU's QOM tree: objects are directories, child<> properties subdirectories, link<> properties
+        symlinks, every other property a file (cat reads it, echo VALUE > file sets it).
+        Without -f it returns once the mount is live and serves in the background.
+
+          -s, --socket ADDR   QMP socket (default: $QMP_SOCKET)
+          -f, --foreground    stay in the foreground; the log goes to stderr unless -o log=FILE
+          -o OPTIONS          ro, allow_other, default_permissions, fsname=NAME, cache_ttl=SECONDS (default 1,
+                              0 turns the cache off), timeout=SECONDS (per QMP command, default 3), log=FILE,
+                              and any other libfuse option
+          -h, --help          this help
+        Unmount with: qomfs umount MOUNTPOINT (or fusermount3 -u MOUNTPOINT)
+        """;
+
+    public static int Run(string prog, string[] argv) => Run(prog, argv, foregroundByDefault: false);
+
+    /// <summary>The drop-in qom-fuse, like upstream's, stays in the foreground.</summary>
+    public static int RunForeground(string prog, string[] argv) => Run(prog, argv, foregroundByDefault: true);
+
+    static int Run(string prog, string[] argv, bool foregroundByDefault) => CommandRunner.Run(prog, () =>
+    {
+        var args = new ArgParser(prog, Usage).Value("-s", "--socket").Flag("-f", "--foreground").Value("-o", "--options").Parse(argv);
+        if (args is null) return ExitCodes.Ok;
+        if (args.Positionals.Count != 1) throw new UsageException($"expected one MOUNTPOINT (see '{prog} --help')");
+        var address = CommandRunner.QmpAddressFrom(args);
+        var (options, logFile) = MountOptionsParser.Parse(address, Path.GetFullPath(args.Positionals[0]), args.GetAll("--options"));
+
+        if (Daemon.IsChild) return Daemon.ServeAsChild(options, logFile);
+        if (!foregroundByDefault && !args.Has("--foreground")) return Daemon.StartInBackground(prog, argv);
+
+        using var log = logFile is null ? new DaemonLog(Console.Error) : Daemon.OpenLog(logFile);
+        return QomFsDaemon.RunAsync(options, log, ready: () => { }).GetAwaiter().GetResult();
+    });
+}

@@ -1,0 +1,45 @@
+using System.Globalization;
+using QomFs.Qmp;
+
+namespace QomFs.Cli.Mount;
+
+/// <summary>Turns `-o a,b=c` lists into mount options: ours are taken out, the rest go to libfuse as they are.</summary>
+static class MountOptionsParser
+{
+    public static (QomFsMountOptions Options, string? LogFile) Parse(QmpAddress address, string mountPoint, IEnumerable<string> lists)
+    {
+        var o = new QomFsMountOptions { Address = address, MountPoint = mountPoint };
+        string? log = null;
+        var extra = new List<string>();
+        foreach (var option in lists.SelectMany(l => l.Split(',', StringSplitOptions.RemoveEmptyEntries)))
+        {
+            var eq = option.IndexOf('=');
+            var (name, value) = eq < 0 ? (option, null) : (option[..eq], option[(eq + 1)..]);
+            switch (name)
+            {
+                case "ro": o = o with { ReadOnly = true }; break;
+                case "rw": o = o with { ReadOnly = false }; break;
+                case "allow_other": o = o with { AllowOther = true }; break;
+                case "default_permissions": o = o with { DefaultPermissions = true }; break;
+                case "fsname": o = o with { FsName = Required(name, value) }; break;
+                case "subtype": if (value != "qomfs") throw new UsageException("the subtype is always qomfs"); break;
+                case "cache_ttl": o = o with { CacheTtl = Seconds(name, value, allowZero: true) }; break;
+                case "timeout": o = o with { Timeout = Seconds(name, value, allowZero: false) }; break;
+                case "log": log = Required(name, value); break;
+                default: extra.Add(option); break;
+            }
+        }
+        return (o with { ExtraOptions = extra }, log);
+    }
+
+    static string Required(string name, string? value) =>
+        string.IsNullOrEmpty(value) ? throw new UsageException($"-o {name} needs a value ({name}=...)") : value;
+
+    static TimeSpan Seconds(string name, string? value, bool allowZero)
+    {
+        if (!double.TryParse(Required(name, value), NumberStyles.Float, CultureInfo.InvariantCulture, out var s)
+            || s < 0 || (s == 0 && !allowZero) || s > 86400 || double.IsNaN(s))
+            throw new UsageException($"-o {name} takes seconds{(allowZero ? " (0 or more)" : " (more than 0)")}, not '{value}'");
+        return TimeSpan.FromSeconds(s);
+    }
+}

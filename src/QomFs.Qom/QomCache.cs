@@ -1,0 +1,98 @@
+using BitFaster.Caching;
+using BitFaster.Caching.Lru;
+using QomFs.Qmp;
+
+namespace QomFs.Qom;
+
+/// <summary>An object's properties by name, as qom-list gave them.</summary>
+public sealed class QomListing(QomProperty[] properties)
+{
+    readonly Dictionary<string, QomProperty> _byName = properties.ToDictionary(p => p.Name, StringComparer.Ordinal);
+
+    public QomProperty[] Properties { get; } = properties;
+    public QomProperty? Find(string name) => _byName.GetValueOrDefault(name);
+}
+
+/// <summary>
+/// A small bounded cache of listings and value texts in front of QMP: an LRU of at most <c>capacity</c> entries
+/// each, every entry fresh for <c>ttl</c>. A TTL of zero turns it off. Concurrent misses for one key share one
+/// QMP command. Failures are not cached.
+/// </summary>
+public sealed class QomCache
+{
+    readonly QomClient _qom;
+    readonly ICache<string, Task<QomListing>>? _listings;
+    readonly ICache<(string Path, string Name), Task<byte[]>>? _values;
+
+    public QomCache(QomClient qom, TimeSpan ttl, int capacity = 4096)
+    {
+        _qom = qom;
+        Ttl = ttl;
+        if (ttl <= TimeSpan.Zero) return;
+        _listings = new ConcurrentLruBuilder<string, Task<QomListing>>().WithCapacity(capacity).WithExpireAfterWrite(ttl).Build();
+        _values = new ConcurrentLruBuilder<(string Path, string Name), Task<byte[]>>().WithCapacity(capacity).WithExpireAfterWrite(ttl).Build();
+    }
+
+    public TimeSpan Ttl { get; }
+    public QomClient Qom => _qom;
+
+    /// <summary>The listing of an object.</summary>
+    /// <exception cref="QmpCommandException">DeviceNotFound when there is no such object.</exception>
+    public Task<QomListing> ListAsync(string path) =>
+        Shared(_listings, path, async p => new QomListing(await _qom.ListAsync(p)));
+
+    /// <summary>A property's value as the codec's text (UTF-8, with its newline).</summary>
+    public Task<byte[]> GetTextAsync(string path, string name) =>
+        Shared(_values, (path, name), async k => ValueCodec.Format((await _qom.GetAsync(k.Item1, k.Item2)).Json.Span));
+
+    /// <summary>The length of a value's text if it is cached and fresh; no QMP traffic.</summary>
+    public bool TryPeekTextLength(string path, string name, out int length)
+    {
+        length = 0;
+        if (_values is null || !_values.TryGet((path, name), out var task) || !task.IsCompletedSuccessfully) return false;
+        length = task.Result.Length;
+        return true;
+    }
+
+    /// <summary>Converts text with the property's type and sets it; the cached value is dropped.</summary>
+    /// <exception cref="QomValueException">the text does not fit the type; nothing was sent.</exception>
+    public async Task SetTextAsync(string path, QomProperty property, ReadOnlyMemory<byte> text)
+    {
+        var json = ValueCodec.Parse(text.Span, property.Type, property.Name);
+        try { await _qom.SetAsync(path, property.Name, json); }
+        finally { _values?.TryRemove((path, property.Name)); }
+    }
+
+    /// <summary>Forgets an object, everything below it and its parent's listing: it came or went.</summary>
+    public void InvalidateSubtree(string path)
+    {
+        if (_listings is null || _values is null) return;
+        var prefix = path.TrimEnd('/') + "/";
+        _listings.TryRemove(QomPath.Parent(path));
+        foreach (var key in _listings.Keys.Where(k => k == path || k.StartsWith(prefix, StringComparison.Ordinal)).ToArray())
+            _listings.TryRemove(key);
+        foreach (var key in _values.Keys.Where(k => k.Path == path || k.Path.StartsWith(prefix, StringComparison.Ordinal)).ToArray())
+            _values.TryRemove(key);
+    }
+
+    public void Clear()
+    {
+        _listings?.Clear();
+        _values?.Clear();
+    }
+
+    static async Task<T> Shared<TKey, T>(ICache<TKey, Task<T>>? cache, TKey key, Func<TKey, Task<T>> fetch) where TKey : notnull
+    {
+        if (cache is null) return await fetch(key);
+        var task = cache.GetOrAdd(key, fetch);
+        try
+        {
+            return await task;
+        }
+        catch
+        {
+            cache.TryRemove(new KeyValuePair<TKey, Task<T>>(key, task));
+            throw;
+        }
+    }
+}

@@ -1,0 +1,20 @@
+using QomFs.Qmp;
+
+namespace QomFs;
+
+/// <summary>Everything `qomfs mount` was asked for.</summary>
+public sealed record QomFsMountOptions
+{
+    public required QmpAddress Address { get; init; }
+    public required string MountPoint { get; init; }
+    /// <summary>How long listings and values stay fresh; zero turns the cache off. The kernel's timeouts agree.</summary>
+    public TimeSpan CacheTtl { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>Deadline of each QMP command; an operation that hits it fails with ETIMEDOUT.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(3);
+    public bool ReadOnly { get; init; }
+    public bool AllowOther { get; init; }
+    public bool DefaultPermissions { get; init; }
+    public string FsName { get; init; } = "qomfs";
+    /// <summary>Other -o options, handed to libfuse as they are.</summary>
+    public IReadOnlyList<string> ExtraOptions { get; init; } = [];
+}
