@@ -19,4 +19,18 @@ sealed class OpenFile(string objectPath, QomProperty property)
 
     /// <summary>Written bytes that were not set yet.</summary>
     public bool Dirty { get; set; }
+
+    /// <summary>
+    /// The errno of a write that broke the value (too large, or at the wrong offset): nothing of it may be set
+    /// later, and every further write fails the same way.
+    /// </summary>
+    public int Broken { get; set; }
+
+    public int Break(int errno)
+    {
+        Broken = errno;
+        Dirty = false;
+        Written.SetLength(0);
+        return -errno;
+    }
 }

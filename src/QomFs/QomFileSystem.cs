@@ -96,8 +96,9 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
         var file = Handle(fi);
         lock (file.Gate)
         {
-            if (offset != (ulong)file.Written.Length) return -Errno.ESPIPE;
-            if (file.Written.Length + data.Length > options.MaxWriteBytes) return -Errno.EFBIG;
+            if (file.Broken != 0) return -file.Broken;
+            if (offset != (ulong)file.Written.Length) return file.Break(Errno.ESPIPE);
+            if (file.Written.Length + data.Length > options.MaxWriteBytes) return file.Break(Errno.EFBIG);
             file.Written.Write(data);
             file.Dirty = true;
             if (data.Length < ShortWrite)
@@ -124,6 +125,7 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
         {
             file.Written.SetLength(0);
             file.Dirty = false;
+            file.Broken = 0;
         }
         return 0;
     }

@@ -48,7 +48,7 @@ public static class QomFsDaemon
         using var events = qmp.SubscribeEvents();
         _ = ForgetDeletedDevicesAsync(events, cache, log);
 
-        log.Write($"serving {o.Address} at {o.MountPoint}");
+        log.Write($"serving {o.Address} at {o.MountPoint} (pid {Environment.ProcessId})");
         ready();
         await Task.Factory.StartNew(mount.Run, TaskCreationOptions.LongRunning);
         log.Write($"unmounted {o.MountPoint}");

@@ -1,0 +1,125 @@
+using System.Text;
+using QomFs.Testing;
+
+namespace QomFs.Tests;
+
+/// <summary>sysfs-style writes, checked through the second socket.</summary>
+[NonParallelizable]
+public class WriteTests
+{
+    MountedQemu _m = null!;
+
+    [OneTimeSetUp] public void Start() => _m = MountedQemu.Start();
+    [OneTimeTearDown] public void Stop() => _m.Dispose();
+
+    ProcessResult Sh(string script) => ProcessRunner.Sh($"cd '{_m.Mount}' && {script}");
+
+    [TestCase("echo off > machine/hpet", "/machine", "hpet", "false")]
+    [TestCase("echo 42 > machine/phandle-start", "/machine", "phandle-start", "42")]
+    [TestCase("printf %s 0x10 > machine/phandle-start", "/machine", "phandle-start", "16")]
+    [TestCase("echo 'a string with spaces' > machine/dt-compatible", "/machine", "dt-compatible", "\"a string with spaces\"")]
+    [TestCase("echo bind | tee objects/mem0/policy >/dev/null", "/objects/mem0", "policy", "\"bind\"")]
+    [TestCase("echo yes > objects/mem0/merge", "/objects/mem0", "merge", "true")]
+    public async Task EchoSetsThroughTheCodec(string script, string path, string property, string json)
+    {
+        var r = Sh(script);
+        Assert.That((r.ExitCode, r.StdErr), Is.EqualTo((0, "")));
+        Assert.That(await _m.Raw(path, property), Is.EqualTo(json));
+        var text = File.ReadAllText(_m.P($"{path}/{property}"));
+        Assert.That(text, Is.EqualTo(json.StartsWith('"') ? json.Trim('"') + "\n" : json + "\n"));
+    }
+
+    [TestCase("echo maybe > machine/hpet", "/machine", "hpet", "Invalid argument")]
+    [TestCase("echo 4294967296 > objects/mem0/prealloc-threads", "/objects/mem0", "prealloc-threads", "Invalid argument")]
+    [TestCase("echo bogus > objects/mem0/policy", "/objects/mem0", "policy", "Invalid argument")]
+    [TestCase("echo '{\"order\":' > machine/boot", "/machine", "boot", "Invalid argument")]
+    [TestCase("echo x > machine/type", "/machine", "type", "Permission denied")]
+    public async Task ABadWriteFailsTheWriteAndChangesNothing(string script, string path, string property, string error)
+    {
+        var before = await _m.Raw(path, property);
+        var r = Sh(script);
+        Assert.That(r.ExitCode, Is.Not.EqualTo(0));
+        Assert.That(r.StdErr, Does.Contain("write error: " + error));
+        Assert.That(await _m.Raw(path, property), Is.EqualTo(before));
+        Assert.That(_m.Log, Does.Contain($"write {path}/{property}"));
+    }
+
+    [Test]
+    public async Task ALongValueWrittenInManyWritesIsSetExactly()
+    {
+        var value = string.Concat(Enumerable.Range(0, 9000).Select(i => (char)('a' + i % 26)));
+        var r = ProcessRunner.Run("/bin/bash", ["-c", "printf %s \"$1\" > \"$2\"", "-", value, _m.P("/machine/dt-compatible")]);
+        Assert.That((r.ExitCode, r.StdErr), Is.EqualTo((0, "")));
+        Assert.That(await _m.Raw("/machine", "dt-compatible"), Is.EqualTo("\"" + value + "\""));
+        Assert.That(File.ReadAllText(_m.P("/machine/dt-compatible")), Is.EqualTo(value + "\n"), "a value over 8 KiB reads whole");
+
+        // cat and tee deliver it in other chunk sizes.
+        var source = Path.Combine(TempPaths.NewDirectory("long"), "v");
+        File.WriteAllText(source, value.ToUpperInvariant());
+        Assert.That(ProcessRunner.Sh($"cat '{source}' > '{_m.P("/machine/dt-compatible")}'").ExitCode, Is.EqualTo(0));
+        Assert.That(await _m.Raw("/machine", "dt-compatible"), Is.EqualTo("\"" + value.ToUpperInvariant() + "\""));
+        Assert.That(ProcessRunner.Sh($"tee '{_m.P("/machine/dt-compatible")}' < '{source}' >/dev/null").ExitCode, Is.EqualTo(0));
+    }
+
+    [Test]
+    public async Task AValueSplitAcrossSmallWritesEndsUpWhole()
+    {
+        Assert.That(Posix.Write(_m.P("/machine/dt-compatible"), "split "u8.ToArray(), "value\n"u8.ToArray()), Is.EqualTo(0));
+        Assert.That(await _m.Raw("/machine", "dt-compatible"), Is.EqualTo("\"split value\""));
+    }
+
+    [Test]
+    public async Task ARejectedLongValueFailsAtTheLatestAtClose()
+    {
+        var before = await _m.Raw("/machine", "phandle-start");
+        var chunk = Encoding.ASCII.GetBytes(new string('9', 4096));
+        Assert.That(Posix.Write(_m.P("/machine/phandle-start"), chunk, chunk), Is.EqualTo(Posix.EINVAL));
+        Assert.That(await _m.Raw("/machine", "phandle-start"), Is.EqualTo(before));
+    }
+
+    [Test]
+    public async Task OverOneMebibyteIsEfbig()
+    {
+        var before = await _m.Raw("/machine", "dt-compatible");
+        var chunk = new byte[128 * 1024];
+        Array.Fill(chunk, (byte)'z');
+        Assert.That(Posix.Write(_m.P("/machine/dt-compatible"), Enumerable.Repeat(chunk, 9).ToArray()), Is.EqualTo(Posix.EFBIG));
+        Assert.That(await _m.Raw("/machine", "dt-compatible"), Is.EqualTo(before));
+    }
+
+    [Test]
+    public async Task BinaryGarbageIsEinval()
+    {
+        var before = await _m.Raw("/machine", "dt-compatible");
+        Assert.That(Posix.Write(_m.P("/machine/dt-compatible"), new byte[] { 0xff, 0xfe, 0x80, 0x00, 0x41 }), Is.EqualTo(Posix.EINVAL));
+        Assert.That(await _m.Raw("/machine", "dt-compatible"), Is.EqualTo(before));
+    }
+
+    [Test]
+    public async Task AWriteIntoTheMiddleIsRefused()
+    {
+        var before = await _m.Raw("/machine", "phandle-start");
+        Assert.That(Posix.WriteAt(_m.P("/machine/phandle-start"), "1"u8.ToArray(), 7, "2"u8.ToArray()), Is.EqualTo(Posix.ESPIPE));
+        Assert.That(await _m.Raw("/machine", "phandle-start"), Is.Not.EqualTo("12"));
+        _ = before;
+    }
+
+    [Test]
+    public void DirectoriesAndLinksCannotBeWritten()
+    {
+        Assert.That(Posix.Write(_m.P("/machine/unattached"), "x"), Is.EqualTo(Posix.EISDIR));
+        Assert.That(Posix.Write(_m.P("/machine/rtc_state"), "x"), Is.EqualTo(Posix.EISDIR));
+        var r = Sh("echo x > machine/newfile");
+        Assert.That(r.ExitCode, Is.Not.EqualTo(0));
+        Assert.That(r.StdErr, Does.Contain("Permission denied"));
+    }
+
+    [Test]
+    public async Task TheNextReadShowsTheNewValueAtOnce()
+    {
+        Assert.That(File.ReadAllText(_m.P("/objects/mem0/dump")), Is.EqualTo("true\n"));
+        Assert.That(Sh("echo false > objects/mem0/dump").ExitCode, Is.EqualTo(0));
+        Assert.That(File.ReadAllText(_m.P("/objects/mem0/dump")), Is.EqualTo("false\n"));
+        Assert.That(await _m.Raw("/objects/mem0", "dump"), Is.EqualTo("false"));
+    }
+}
