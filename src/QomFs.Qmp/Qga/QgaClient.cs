@@ -107,7 +107,7 @@ public sealed class QgaClient : IAsyncDisposable, IDisposable
     }
 
     /// <summary><c>guest-ping</c>.</summary>
-    public Task PingAsync(TimeSpan? timeout = null, CancellationToken cancel = default) => ExecuteAsync("guest-ping", null, timeout, cancel);
+    public Task<QmpResult> PingAsync(TimeSpan? timeout = null, CancellationToken cancel = default) => ExecuteAsync("guest-ping", null, timeout, cancel);
 
     /// <summary><c>guest-info</c>, asked once per connection.</summary>
     public Task<QgaInfo> GetInfoAsync(TimeSpan? timeout = null, CancellationToken cancel = default) =>
@@ -160,7 +160,12 @@ public sealed class QgaClient : IAsyncDisposable, IDisposable
             _needsSync = true;
             throw;
         }
-        catch (QmpProtocolException e) { Close(e); throw; }
+        catch (QmpProtocolException e)
+        {
+            Close(e);
+            if (e.Message.StartsWith("the guest agent", StringComparison.Ordinal)) throw;
+            throw new QmpProtocolException($"{command}: the guest agent at {Address} broke the protocol: {e.Message}", e);
+        }
         catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
         {
             var lost = new QmpConnectionException($"the connection to the guest agent at {Address} was lost: {e.Message}", e);

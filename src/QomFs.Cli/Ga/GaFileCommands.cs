@@ -1,0 +1,57 @@
+using QomFs.Qmp.Qga;
+
+namespace QomFs.Cli.Ga;
+
+/// <summary>cat, get and put: chunked, byte-exact copies through guest-file-*.</summary>
+static class GaFileCommands
+{
+    public static async Task<int> Cat(GaContext context, string[] args)
+    {
+        context.Arity(args, 1, 1);
+        var client = await context.ConnectAsync();
+        await using var stdout = Console.OpenStandardOutput();
+        await client.CopyFromGuestAsync(args[0], stdout);
+        await stdout.FlushAsync();
+        return ExitCodes.Ok;
+    }
+
+    public static async Task<int> Get(GaContext context, string[] args)
+    {
+        context.Arity(args, 2, 2);
+        var local = Path.GetFullPath(args[1]);
+        if (Directory.Exists(local)) local = Path.Combine(local, Path.GetFileName(args[0].TrimEnd('/')));
+        var client = await context.ConnectAsync();
+        // Into a temporary file beside the target, renamed at the end: a failed copy leaves no half file behind.
+        var partial = $"{local}.part-{Environment.ProcessId}";
+        long copied;
+        try
+        {
+            await using (var file = new FileStream(partial, FileMode.CreateNew, FileAccess.Write))
+                copied = await client.CopyFromGuestAsync(args[0], file);
+            File.Move(partial, local, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(partial);
+            throw;
+        }
+        Report(context, copied, args[0], local);
+        return ExitCodes.Ok;
+    }
+
+    public static async Task<int> Put(GaContext context, string[] args)
+    {
+        context.Arity(args, 2, 2);
+        await using var file = new FileStream(args[0], FileMode.Open, FileAccess.Read);
+        var client = await context.ConnectAsync();
+        var copied = await client.CopyToGuestAsync(file, args[1]);
+        Report(context, copied, args[0], args[1]);
+        return ExitCodes.Ok;
+    }
+
+    static void Report(GaContext context, long bytes, string from, string to)
+    {
+        if (context.Json) Console.Out.WriteLine($$"""{"bytes": {{bytes}}}""");
+        else Console.Out.WriteLine($"{from} -> {to}: {bytes} bytes");
+    }
+}

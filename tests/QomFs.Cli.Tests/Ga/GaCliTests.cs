@@ -1,0 +1,297 @@
+using System.Diagnostics;
+using System.Text;
+using QomFs.Testing;
+
+namespace QomFs.Cli.Tests.Ga;
+
+/// <summary>The qemu-ga-client binary against a real qemu-ga; guest-exec and everything acting on the machine blocked.</summary>
+[NonParallelizable]
+public class GaCliTests
+{
+    QemuGaProcess _agent = null!;
+
+    [OneTimeSetUp] public void Start() => _agent = QemuGaProcess.Start();
+    [OneTimeTearDown] public void Stop() => _agent?.Dispose();
+
+    ProcessResult Ga(params string[] args) => Qomfs.Run("qemu-ga-client", ["--address", _agent.SocketPath, .. args], TimeSpan.FromSeconds(30));
+
+    string GuestFile(string name) => Path.Combine(_agent.Directory, name);
+
+    [Test]
+    public void Ping()
+    {
+        var r = Ga("ping");
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.StdErr);
+        Assert.That(r.StdOut, Does.StartWith($"the guest agent at {_agent.SocketPath} answered in "));
+    }
+
+    [Test]
+    public void PingTakesTheAddressFromTheEnvironment()
+    {
+        var r = Qomfs.Run("qemu-ga-client", ["ping", "2"], env: new Dictionary<string, string?> { ["QGA_CLIENT_ADDRESS"] = _agent.SocketPath });
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.StdErr);
+    }
+
+    [Test]
+    public void Info()
+    {
+        var r = Ga("info");
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.StdErr);
+        var lines = r.StdOut.Split('\n');
+        Assert.That(lines[0], Does.Match(@"^version: \d+\.\d+"));
+        Assert.That(lines.Single(l => l.StartsWith("\tenabled: ")), Does.Contain("guest-ping"));
+        Assert.That(lines.Single(l => l.StartsWith("\tdisabled: ")), Does.Contain("guest-shutdown").And.Contain("guest-exec"));
+    }
+
+    [Test]
+    public void CatOfATextFileIsByteIdentical()
+    {
+        var text = "hello from the guest\nsecond line, ünïcode\n"u8.ToArray();
+        File.WriteAllBytes(GuestFile("text.txt"), text);
+        var r = Ga("cat", GuestFile("text.txt"));
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.StdErr);
+        Assert.That(r.StdOutBytes, Is.EqualTo(text));
+    }
+
+    [Test]
+    public void CatOfABinaryFileIsByteIdentical()
+    {
+        var data = new byte[70_000];
+        new Random(7).NextBytes(data);
+        for (var i = 0; i < 256; i++) data[i] = (byte)i;
+        File.WriteAllBytes(GuestFile("binary.bin"), data);
+        var r = Ga("cat", GuestFile("binary.bin"));
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.StdErr);
+        Assert.That(r.StdOutBytes, Is.EqualTo(data));
+    }
+
+    [Test]
+    public void PutAndGetRoundTripAFileOverOneMegabyte()
+    {
+        var data = new byte[(3 << 20) / 2 + 7];
+        new Random(11).NextBytes(data);
+        var dir = TempPaths.NewDirectory("ga-put");
+        try { PutAndGet(data, Path.Combine(dir, "local.bin")); }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    void PutAndGet(byte[] data, string local)
+    {
+        File.WriteAllBytes(local, data);
+
+        var put = Ga("put", local, GuestFile("put.bin"));
+        Assert.That(put.ExitCode, Is.EqualTo(0), put.StdErr);
+        Assert.That(put.StdOut, Does.Contain($"{data.Length} bytes"));
+        Assert.That(File.ReadAllBytes(GuestFile("put.bin")), Is.EqualTo(data));
+
+        var back = local + ".back";
+        var get = Ga("get", GuestFile("put.bin"), back);
+        Assert.That(get.ExitCode, Is.EqualTo(0), get.StdErr);
+        Assert.That(File.ReadAllBytes(back), Is.EqualTo(data));
+        Assert.That(Directory.GetFiles(Path.GetDirectoryName(local)!, "*.part-*"), Is.Empty);
+    }
+
+    [Test]
+    public void GetOfAMissingFileIsRefusedAndLeavesNothingBehind()
+    {
+        var dir = TempPaths.NewDirectory("ga-get");
+        try
+        {
+            var r = Ga("get", GuestFile("missing"), Path.Combine(dir, "out"));
+            Assert.That(r.ExitCode, Is.EqualTo(1));
+            Assert.That(r.StdErr, Does.Contain("No such file or directory"));
+            Assert.That(Directory.GetFileSystemEntries(dir), Is.Empty);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Test]
+    public void IfconfigShowsLoopback()
+    {
+        var r = Ga("ifconfig");
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.StdErr);
+        Assert.That(r.StdOut, Does.Contain("lo:\n\tinet 127.0.0.1  netmask 255.0.0.0\n"));
+    }
+
+    [Test]
+    public void FsfreezeStatusIsThawed()
+    {
+        var r = Ga("fsfreeze", "status");
+        Assert.That((r.ExitCode, r.StdOut), Is.EqualTo((0, "thawed\n")), r.StdErr);
+    }
+
+    [Test]
+    public void JsonPrintsTheAgentsReply()
+    {
+        var r = Ga("--json", "hostname");
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.StdErr);
+        using var doc = System.Text.Json.JsonDocument.Parse(r.StdOut);
+        Assert.That(doc.RootElement.GetProperty("host-name").GetString(), Is.EqualTo(System.Net.Dns.GetHostName()));
+    }
+
+    [Test]
+    public void TimeIsNow()
+    {
+        var r = Ga("time");
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.StdErr);
+        var t = DateTimeOffset.Parse(r.StdOut.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.That(t, Is.EqualTo(DateTimeOffset.UtcNow).Within(TimeSpan.FromMinutes(1)));
+    }
+
+    [TestCase("osinfo", "id: ")]
+    [TestCase("fsinfo", "\t")]
+    [TestCase("timezone", "(UTC")]
+    [TestCase("hostname", "")]
+    public void InfoCommandsPrintText(string command, string expected)
+    {
+        var r = Ga(command);
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.StdErr);
+        Assert.That(r.StdOut, Does.Contain(expected).And.EndWith("\n"));
+    }
+
+    [TestCase("exec", "guest-exec", "--", "/bin/echo", "hi")]
+    [TestCase("shutdown", "guest-shutdown")]
+    [TestCase("reboot", "guest-shutdown")]
+    [TestCase("suspend", "guest-suspend-ram", "ram")]
+    [TestCase("fsfreeze", "guest-fsfreeze-freeze", "freeze")]
+    public void ABlockedCommandSaysSoAndExits1(string command, string rpc, params string[] args)
+    {
+        var r = Ga([command, .. args]);
+        Assert.That(r.ExitCode, Is.EqualTo(1));
+        Assert.That(r.StdErr, Is.EqualTo($"qemu-ga-client: the guest agent has disabled {rpc}\n"));
+    }
+
+    [Test]
+    public void UsersRunsEvenWithNobodyLoggedIn() =>
+        Assert.That(Ga("users").ExitCode, Is.EqualTo(0));
+}
+
+/// <summary>What needs no agent, or a fake one.</summary>
+public class GaCliWithoutAgentTests
+{
+    [Test]
+    public void NoAgentIsExit3()
+    {
+        var r = Qomfs.Run("qemu-ga-client", ["--address", TempPaths.NewSocket("none"), "ping"]);
+        Assert.That(r.ExitCode, Is.EqualTo(3));
+        Assert.That(r.StdErr, Does.StartWith("qemu-ga-client: cannot connect to "));
+    }
+
+    [Test]
+    public void ASilentAgentTimesOutWithinTheTimeout()
+    {
+        using var silent = new ScriptedServer(c => c.WaitForCloseAsync(TimeSpan.FromSeconds(20)));
+        var clock = Stopwatch.StartNew();
+        var r = Qomfs.Run("qemu-ga-client", ["--address", silent.SocketPath, "--timeout", "1", "info"]);
+        Assert.That(r.ExitCode, Is.EqualTo(3));
+        Assert.That(r.StdErr, Does.Contain("no reply from the guest agent").And.Contain("within 1 s"));
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(2.5)));
+    }
+
+    [Test]
+    public void FreezeAndThawAgainstAFakeAgent()
+    {
+        using var fake = new ScriptedServer(async c =>
+        {
+            await FakeGuestAgent.StartAsync(c, "guest-fsfreeze-freeze", "guest-fsfreeze-thaw");
+            var r = await c.ReadRequestAsync();
+            await c.SendLineAsync(FakeGuestAgent.Return(r, r.Execute == "guest-fsfreeze-freeze" ? "3" : "2"));
+            await c.WaitForCloseAsync(TimeSpan.FromSeconds(5));
+        });
+        var freeze = Qomfs.Run("qemu-ga-client", ["--address", fake.SocketPath, "fsfreeze", "freeze"]);
+        Assert.That((freeze.ExitCode, freeze.StdOut), Is.EqualTo((0, "3 filesystems frozen\n")), freeze.StdErr);
+        var thaw = Qomfs.Run("qemu-ga-client", ["--address", fake.SocketPath, "fsfreeze", "thaw"]);
+        Assert.That((thaw.ExitCode, thaw.StdOut), Is.EqualTo((0, "2 filesystems thawed\n")), thaw.StdErr);
+    }
+
+    [Test]
+    public void ShutdownWithNoReplyIsSuccess()
+    {
+        using var fake = new ScriptedServer(async c =>
+        {
+            await FakeGuestAgent.StartAsync(c, "guest-shutdown");
+            var r = await c.ReadRequestAsync();
+            if (r.Execute == "guest-shutdown") c.Close();
+        });
+        var r = Qomfs.Run("qemu-ga-client", ["--address", fake.SocketPath, "powerdown"]);
+        Assert.That((r.ExitCode, r.StdErr), Is.EqualTo((0, "")));
+    }
+
+    [TestCase("")]
+    [TestCase("nosuchcommand")]
+    [TestCase("cat")]
+    [TestCase("get onlyone")]
+    [TestCase("suspend sideways")]
+    [TestCase("fsfreeze melt")]
+    [TestCase("--timeout soon ping")]
+    [TestCase("exec --env NOEQUALS -- /bin/true")]
+    [TestCase("--bogus ping")]
+    public void UsageErrorsExit2(string commandLine)
+    {
+        var args = commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var r = Qomfs.Run("qemu-ga-client", ["--address", "/nonexistent.sock", .. args]);
+        Assert.That(r.ExitCode, Is.EqualTo(2));
+        Assert.That(r.StdErr.TrimEnd('\n').Split('\n'), Has.Length.EqualTo(1));
+    }
+
+    [Test]
+    public void NoAddressIsAUsageError()
+    {
+        var r = Qomfs.Run("qemu-ga-client", ["ping"], env: new Dictionary<string, string?> { ["QGA_CLIENT_ADDRESS"] = null });
+        Assert.That((r.ExitCode, r.StdErr), Is.EqualTo((2, "qemu-ga-client: no guest agent address: give --address or set $QGA_CLIENT_ADDRESS\n")));
+    }
+
+    [Test]
+    public void HelpAndTheQomfsGaName()
+    {
+        var help = Qomfs.Run("qemu-ga-client", ["--help"]);
+        Assert.That(help.ExitCode, Is.EqualTo(0), help.StdErr);
+        Assert.That(help.StdOut, Does.StartWith("usage: qemu-ga-client [--address ADDR]").And.Contain("exec [--timeout S]"));
+        var viaQomfs = Qomfs.Run("qomfs", ["ga", "--help"]);
+        Assert.That(viaQomfs.StdOut, Does.StartWith("usage: qomfs ga [--address ADDR]"));
+    }
+}
+
+/// <summary>exec against a real qemu-ga that allows guest-exec, for harmless fixed commands only.</summary>
+[NonParallelizable]
+public class GaCliExecTests
+{
+    QemuGaProcess _agent = null!;
+
+    [OneTimeSetUp] public void Start() => _agent = QemuGaProcess.Start(allowExec: true);
+    [OneTimeTearDown] public void Stop() => _agent?.Dispose();
+
+    ProcessResult Ga(params string[] args) => Qomfs.Run("qemu-ga-client", ["--address", _agent.SocketPath, .. args], TimeSpan.FromSeconds(30));
+
+    [Test]
+    public void EchoOutputAndExitCode0()
+    {
+        var r = Ga("exec", "--", "/bin/echo", "hello", "world");
+        Assert.That((r.ExitCode, r.StdOut, r.StdErr), Is.EqualTo((0, "hello world\n", "")));
+    }
+
+    [Test]
+    public void ExitCode3AndStderr()
+    {
+        var r = Ga("exec", "--", "/bin/sh", "-c", "echo oops >&2; exit 3");
+        Assert.That((r.ExitCode, r.StdOut, r.StdErr), Is.EqualTo((3, "", "oops\n")));
+    }
+
+    [Test]
+    public void EnvAndStdin()
+    {
+        var input = Path.Combine(_agent.Directory, "in.txt");
+        File.WriteAllText(input, "from stdin\n");
+        var r = Ga("exec", "--env", "GREETING=hi there", "--stdin", input, "--", "/bin/sh", "-c", "echo \"$GREETING\"; cat");
+        Assert.That((r.ExitCode, r.StdOut), Is.EqualTo((0, "hi there\nfrom stdin\n")), r.StdErr);
+    }
+
+    [Test]
+    public void JsonPrintsTheFinalStatus()
+    {
+        var r = Ga("--json", "exec", "--", "/bin/echo", "x");
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.StdErr);
+        using var doc = System.Text.Json.JsonDocument.Parse(r.StdOut);
+        Assert.That(Encoding.UTF8.GetString(Convert.FromBase64String(doc.RootElement.GetProperty("out-data").GetString()!)), Is.EqualTo("x\n"));
+    }
+}
