@@ -8,8 +8,16 @@ public sealed class QomClient(QmpClient qmp)
 {
     // Unknown until the first qom-list-get: QEMU 10.1 added it, and older QEMUs answer CommandNotFound.
     bool? _hasListGet;
+    QmpClient _qmp = qmp;
 
-    public QmpClient Qmp { get; } = qmp;
+    public QmpClient Qmp => Volatile.Read(ref _qmp);
+
+    /// <summary>Goes on over a new connection (a QEMU that came back on the same socket, perhaps another version).</summary>
+    public void UseConnection(QmpClient qmp)
+    {
+        _hasListGet = null;
+        Volatile.Write(ref _qmp, qmp);
+    }
 
     public async Task<QomProperty[]> ListAsync(string path, CancellationToken cancel = default)
     {

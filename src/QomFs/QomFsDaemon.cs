@@ -6,7 +6,8 @@ namespace QomFs;
 
 /// <summary>
 /// A mount's whole life: connect to QEMU, mount, serve until unmounted, a signal, or QEMU going away, and
-/// leave no mount behind in any of those cases.
+/// leave no mount behind in any of those cases. With reconnect, QEMU going away leaves the mount up, failing
+/// operations with ENOTCONN, until a QEMU listens on the same socket again.
 /// </summary>
 public static class QomFsDaemon
 {
@@ -14,13 +15,14 @@ public static class QomFsDaemon
     /// <param name="ready">called once the mount is live.</param>
     public static async Task<int> RunAsync(QomFsMountOptions o, DaemonLog log, Action ready)
     {
-        if (!Directory.Exists(o.MountPoint)) throw new DirectoryNotFoundException($"mountpoint {o.MountPoint} is not a directory");
+        // A dead mount first: until it is cleared, the mountpoint does not even look like a directory.
         if (FuseMountPoint.ClearStale(o.MountPoint)) log.Write($"cleared a dead mount at {o.MountPoint}");
+        if (!Directory.Exists(o.MountPoint)) throw new DirectoryNotFoundException($"mountpoint {o.MountPoint} is not a directory");
         if (FuseMountPoint.IsMounted(o.MountPoint)) throw new IOException($"{o.MountPoint} is already mounted");
 
-        await using var qmp = await QmpClient.ConnectAsync(o.Address,
-            new QmpClientOptions { CommandTimeout = o.Timeout, ConnectTimeout = o.Timeout });
-        var cache = new QomCache(new QomClient(qmp), o.CacheTtl);
+        var qmpOptions = new QmpClientOptions { CommandTimeout = o.Timeout, ConnectTimeout = o.Timeout };
+        var qom = new QomClient(await QmpClient.ConnectAsync(o.Address, qmpOptions));
+        var cache = new QomCache(qom, o.CacheTtl);
         var fs = new QomFileSystem(cache, new QomFsOptions { ReadOnly = o.ReadOnly, Uid = getuid(), Gid = getgid() }, log);
         var ttl = o.CacheTtl.TotalSeconds;
 
@@ -28,7 +30,8 @@ public static class QomFsDaemon
         {
             ReadOnly = o.ReadOnly,
             AllowOther = o.AllowOther,
-            DefaultPermissions = o.DefaultPermissions,
+            // Always: the kernel then enforces the modes we show, so allow_other lets other users read, never write.
+            DefaultPermissions = true,
             FsName = o.FsName,
             Subtype = "qomfs",
             ExtraOptions = o.ExtraOptions,
@@ -38,27 +41,68 @@ public static class QomFsDaemon
             UnhandledException = e => log.Write($"internal error: {e}"),
         }).ExitOnSignals();
 
-        var qemuGone = 0;
-        _ = qmp.Disconnected.ContinueWith(t =>
-        {
-            Volatile.Write(ref qemuGone, 1);
-            log.Write($"QEMU went away ({t.Result.Message}); unmounting {o.MountPoint}");
-            mount.Exit();
-        }, TaskScheduler.Default);
-        using var events = qmp.SubscribeEvents();
-        _ = ForgetDeletedDevicesAsync(events, cache, log);
+        using var stop = new CancellationTokenSource();
+        var watch = WatchAsync(o, qmpOptions, qom, cache, log, mount, stop.Token);
 
         log.Write($"serving {o.Address} at {o.MountPoint} (pid {Environment.ProcessId})");
         ready();
         await Task.Factory.StartNew(mount.Run, TaskCreationOptions.LongRunning);
         log.Write($"unmounted {o.MountPoint}");
-        return Volatile.Read(ref qemuGone);
+        stop.Cancel();
+        var qemuGone = await watch;
+        qom.Qmp.Dispose();
+        return qemuGone ? 1 : 0;
+    }
+
+    /// <summary>
+    /// Follows the connection: forgets deleted devices, and when QEMU goes away either ends the mount or, with
+    /// reconnect, waits for a QEMU on the same socket, with a growing pause between tries so that nothing spins.
+    /// </summary>
+    /// <returns>true if the mount ended because QEMU went away.</returns>
+    static async Task<bool> WatchAsync(QomFsMountOptions o, QmpClientOptions qmpOptions, QomClient qom, QomCache cache,
+        DaemonLog log, FuseMount mount, CancellationToken stop)
+    {
+        while (true)
+        {
+            var qmp = qom.Qmp;
+            using (var events = qmp.SubscribeEvents())
+            {
+                var forgetting = ForgetDeletedDevicesAsync(events, cache, log);
+                var gone = await Task.WhenAny(qmp.Disconnected, Task.Delay(Timeout.Infinite, stop)).ConfigureAwait(false);
+                if (gone != qmp.Disconnected) return false;
+                log.Write($"QEMU went away ({qmp.Disconnected.Result.Message})");
+                await forgetting.ConfigureAwait(false);
+            }
+            cache.Clear();
+            if (!o.Reconnect)
+            {
+                log.Write($"unmounting {o.MountPoint}");
+                mount.Exit();
+                return true;
+            }
+
+            var pause = TimeSpan.FromMilliseconds(100);
+            while (true)
+            {
+                try { await Task.Delay(pause, stop).ConfigureAwait(false); }
+                catch (OperationCanceledException) { return false; }
+                try
+                {
+                    qom.UseConnection(await QmpClient.ConnectAsync(o.Address, qmpOptions, stop).ConfigureAwait(false));
+                    cache.Clear();
+                    log.Write($"reconnected to {o.Address}");
+                    break;
+                }
+                catch (QmpException) { pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(5).Ticks)); }
+                catch (OperationCanceledException) { return false; }
+            }
+        }
     }
 
     // A deleted device's subtree must not outlive it in the cache for a whole TTL.
     static async Task ForgetDeletedDevicesAsync(QmpEventSubscription events, QomCache cache, DaemonLog log)
     {
-        await foreach (var e in events.Reader.ReadAllAsync())
+        await foreach (var e in events.Reader.ReadAllAsync().ConfigureAwait(false))
         {
             if (e.Name != "DEVICE_DELETED" || !e.Data.TryGetProperty("path", out var p) || p.GetString() is not { } path) continue;
             log.Write($"device {path} deleted");

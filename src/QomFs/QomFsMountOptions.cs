@@ -13,8 +13,9 @@ public sealed record QomFsMountOptions
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(3);
     public bool ReadOnly { get; init; }
     public bool AllowOther { get; init; }
-    public bool DefaultPermissions { get; init; }
     public string FsName { get; init; } = "qomfs";
+    /// <summary>Keep the mount when QEMU goes away (operations fail with ENOTCONN) and serve again once it is back.</summary>
+    public bool Reconnect { get; init; }
     /// <summary>Other -o options, handed to libfuse as they are.</summary>
     public IReadOnlyList<string> ExtraOptions { get; init; } = [];
 }

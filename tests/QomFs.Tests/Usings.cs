@@ -1,1 +1,2 @@
 global using NUnit.Framework;
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]

@@ -17,6 +17,7 @@ static class MountCommand
           -f, --foreground    stay in the foreground; the log goes to stderr unless -o log=FILE
           -o OPTIONS          ro, allow_other, default_permissions, fsname=NAME, cache_ttl=SECONDS (default 1,
                               0 turns the cache off), timeout=SECONDS (per QMP command, default 3), log=FILE,
+                              reconnect (keep the mount while QEMU is away: ENOTCONN until it is back),
                               and any other libfuse option
           -h, --help          this help
         Unmount with: qomfs umount MOUNTPOINT (or fusermount3 -u MOUNTPOINT)

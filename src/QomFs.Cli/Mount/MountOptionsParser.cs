@@ -20,12 +20,13 @@ static class MountOptionsParser
                 case "ro": o = o with { ReadOnly = true }; break;
                 case "rw": o = o with { ReadOnly = false }; break;
                 case "allow_other": o = o with { AllowOther = true }; break;
-                case "default_permissions": o = o with { DefaultPermissions = true }; break;
+                case "default_permissions": break; // always on
                 case "fsname": o = o with { FsName = Required(name, value) }; break;
                 case "subtype": if (value != "qomfs") throw new UsageException("the subtype is always qomfs"); break;
                 case "cache_ttl": o = o with { CacheTtl = Seconds(name, value, allowZero: true) }; break;
                 case "timeout": o = o with { Timeout = Seconds(name, value, allowZero: false) }; break;
                 case "log": log = Required(name, value); break;
+                case "reconnect": o = o with { Reconnect = true }; break;
                 default: extra.Add(option); break;
             }
         }
