@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 
 namespace QomFs.Qmp;
 
@@ -7,7 +8,7 @@ namespace QomFs.Qmp;
 /// size of one message so that a hostile or broken peer cannot make us buffer without limit.
 /// Shared by the QMP and guest-agent clients: both protocols frame one JSON object per line.
 /// </summary>
-public sealed class MessageReader(Socket socket, int maxMessageBytes)
+public sealed partial class MessageReader(Socket socket, int maxMessageBytes)
 {
     byte[] _buffer = new byte[64 * 1024];
     int _start, _end;
@@ -20,19 +21,44 @@ public sealed class MessageReader(Socket socket, int maxMessageBytes)
     {
         while (true)
         {
-            var newline = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
-            if (newline >= 0)
-            {
-                var length = newline - _start;
-                if (length > 0 && _buffer[newline - 1] == '\r') length--;
-                var message = new ReadOnlyMemory<byte>(_buffer, _start, length);
-                _start = newline + 1;
-                if (length == 0) continue;
-                if (length > MaxMessageBytes) throw TooLong();
-                return message;
-            }
-            if (_end - _start > MaxMessageBytes) throw TooLong();
+            if (TryTake(out var message)) return message;
             if (!await FillAsync(cancel)) return null;
+        }
+    }
+
+    /// <summary>
+    /// The blocking form of <see cref="ReadMessageAsync"/>, for a reader thread of its own: it waits in poll(2) and
+    /// reads with recv(2) on that very thread, where the async form hops from the socket engine's thread to the pool
+    /// first. Ends (null) when the socket is shut down; do not mix it with pending async reads.
+    /// </summary>
+    /// <exception cref="SocketException">the connection failed.</exception>
+    public ReadOnlyMemory<byte>? ReadMessage()
+    {
+        while (true)
+        {
+            if (TryTake(out var message)) return message;
+            if (!Fill()) return null;
+        }
+    }
+
+    bool TryTake(out ReadOnlyMemory<byte> message)
+    {
+        while (true)
+        {
+            var newline = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
+            if (newline < 0)
+            {
+                if (_end - _start > MaxMessageBytes) throw TooLong();
+                message = default;
+                return false;
+            }
+            var length = newline - _start;
+            if (length > 0 && _buffer[newline - 1] == '\r') length--;
+            message = new ReadOnlyMemory<byte>(_buffer, _start, length);
+            _start = newline + 1;
+            if (length == 0) continue;
+            if (length > MaxMessageBytes) throw TooLong();
+            return true;
         }
     }
 
@@ -54,26 +80,71 @@ public sealed class MessageReader(Socket socket, int maxMessageBytes)
 
     async ValueTask<bool> FillAsync(CancellationToken cancel)
     {
-        if (_start > 0 && _start == _end) _start = _end = 0;
-        if (_end == _buffer.Length)
-        {
-            if (_start > 0)
-            {
-                Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
-                _end -= _start;
-                _start = 0;
-            }
-            else
-            {
-                Array.Resize(ref _buffer, (int)Math.Min((long)_buffer.Length * 2, Math.Max(MaxMessageBytes + 2L, _buffer.Length)));
-                if (_end == _buffer.Length) throw TooLong();
-            }
-        }
+        MakeRoom();
         var n = await socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, cancel);
         if (n == 0) return false;
         _end += n;
         return true;
     }
+
+    unsafe bool Fill()
+    {
+        MakeRoom();
+        var handle = socket.SafeHandle;
+        var added = false;
+        handle.DangerousAddRef(ref added); // the descriptor stays ours while we wait on it, even if disposed meanwhile
+        try
+        {
+            var fd = (int)handle.DangerousGetHandle();
+            while (true)
+            {
+                nint n;
+                fixed (byte* b = &_buffer[_end]) n = recv(fd, b, _buffer.Length - _end, 0);
+                if (n > 0) { _end += (int)n; return true; }
+                if (n == 0) return false;
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno == EINTR) continue;
+                if (errno != EAGAIN) throw new SocketException(errno);
+                var p = new PollFd { Fd = fd, Events = POLLIN };
+                if (poll(&p, 1, -1) < 0 && Marshal.GetLastPInvokeError() != EINTR) throw new SocketException(Marshal.GetLastPInvokeError());
+            }
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
+    void MakeRoom()
+    {
+        if (_start > 0 && _start == _end) _start = _end = 0;
+        if (_end < _buffer.Length) return;
+        if (_start > 0)
+        {
+            Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+            _end -= _start;
+            _start = 0;
+        }
+        else
+        {
+            Array.Resize(ref _buffer, (int)Math.Min((long)_buffer.Length * 2, Math.Max(MaxMessageBytes + 2L, _buffer.Length)));
+            if (_end == _buffer.Length) throw TooLong();
+        }
+    }
+
+    const int EINTR = 4, EAGAIN = 11;
+    const short POLLIN = 1;
+
+    [StructLayout(LayoutKind.Sequential)]
+    struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [LibraryImport("libc", SetLastError = true)] private static unsafe partial nint recv(int fd, byte* buffer, nint length, int flags);
+    [LibraryImport("libc", SetLastError = true)] private static unsafe partial int poll(PollFd* fds, nuint count, int timeout);
 
     QmpProtocolException TooLong() => new($"a message exceeds the limit of {MaxMessageBytes} bytes");
 }

@@ -21,11 +21,14 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
     readonly Lock _gate = new();
     readonly Lock _sendGate = new();
     readonly Dictionary<long, PendingCommand> _pending = [];
+    // Ids of commands given up on (timeout, cancel) whose late reply has not come yet: not reused until it has.
+    readonly HashSet<long> _abandoned = [];
     readonly TaskCompletionSource<Exception> _disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     readonly CancellationTokenSource _stop = new();
     QmpEventSubscription[] _subscribers = [];
     Exception? _closed;
-    long _nextId;
+    long _lastId;
+    long _sent;
     long _strayReplies;
 
     public QmpAddress Address { get; }
@@ -40,6 +43,9 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
 
     /// <summary>Replies that matched no pending command: late replies to commands that timed out.</summary>
     public long StrayReplies => Interlocked.Read(ref _strayReplies);
+
+    /// <summary>Commands sent on this connection so far (the negotiation included).</summary>
+    public long CommandsSent => Interlocked.Read(ref _sent);
 
     QmpClient(Socket socket, QmpAddress address, QmpClientOptions options)
     {
@@ -102,39 +108,81 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
     public async Task<QmpResult> ExecuteAsync(string command, Action<Utf8JsonWriter>? writeArguments = null,
         TimeSpan? timeout = null, CancellationToken cancel = default)
     {
-        var id = Interlocked.Increment(ref _nextId);
-        var request = Encode(command, writeArguments, id);
+        var limit = timeout ?? Options.CommandTimeout;
         var reply = new PendingCommand(command);
+        byte[] request;
         lock (_gate)
         {
             if (_closed is not null) throw Gone(_closed);
-            _pending.Add(id, reply);
+            reply.Id = NextId();
+            // Encoded under the lock only because the id is; a request is a few dozen bytes.
+            request = Encode(command, writeArguments, reply.Id);
+            _pending.Add(reply.Id, reply);
         }
         try
         {
             lock (_sendGate) _socket.Send(request);
+            Interlocked.Increment(ref _sent);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
             Close(new QmpConnectionException($"connection to {Address} lost: {e.Message}", e));
         }
 
-        var limit = timeout ?? Options.CommandTimeout;
+        // The deadline and the cancellation complete the command themselves, rather than a WaitAsync wrapper:
+        // that way the awaiting continuation is the only hop between the reader thread and the caller.
+        if (limit != Timeout.InfiniteTimeSpan)
+            reply.Timer = new Timer(static state =>
+            {
+                var (client, r, l) = ((QmpClient, PendingCommand, TimeSpan))state!;
+                if (client.Abandon(r))
+                    r.TrySetException(new QmpTimeoutException($"{r.Command}: no reply from {client.Address} within {l.TotalSeconds:0.###} s"));
+            }, (this, reply, limit), limit, Timeout.InfiniteTimeSpan);
+        if (cancel.CanBeCanceled)
+            reply.Cancellation = cancel.UnsafeRegister(static (state, token) =>
+            {
+                var (client, r) = ((QmpClient, PendingCommand))state!;
+                if (client.Abandon(r)) r.TrySetCanceled(token);
+            }, (this, reply));
         try
         {
-            return await reply.Task.WaitAsync(limit, cancel);
+            return await reply.Task;
         }
-        catch (TimeoutException)
+        finally
         {
-            Forget(id);
-            throw new QmpTimeoutException($"{command}: no reply from {Address} within {limit.TotalSeconds:0.###} s");
-        }
-        catch (OperationCanceledException)
-        {
-            Forget(id);
-            throw;
+            reply.Timer?.Dispose();
+            reply.Cancellation.Dispose();
         }
     }
+
+    // Short ids: 1 to 9 in turn while at most nine commands are in flight, so a request carries one digit, not a
+    // growing counter (QEMU 7.2 reads one request byte per main-loop iteration). An id is never reused while its
+    // command, or the late reply of one given up on, is outstanding. Under _gate.
+    long NextId()
+    {
+        var limit = 9L;
+        while (_pending.Count + _abandoned.Count >= limit) limit = limit * 10 + 9;
+        var id = _lastId;
+        do id = id >= limit ? 1 : id + 1;
+        while (_pending.ContainsKey(id) || _abandoned.Contains(id));
+        return _lastId = id;
+    }
+
+    /// <summary>Gives up on a command: false when its reply (or the end of the connection) came first.</summary>
+    bool Abandon(PendingCommand reply)
+    {
+        lock (_gate)
+        {
+            // The id may already serve a newer command if this one's reply came first.
+            if (!_pending.TryGetValue(reply.Id, out var current) || current != reply) return false;
+            _pending.Remove(reply.Id);
+            if (_abandoned.Count >= MaxAbandoned) _abandoned.Clear(); // a server that never answers: stop tracking
+            _abandoned.Add(reply.Id);
+            return true;
+        }
+    }
+
+    const int MaxAbandoned = 10_000;
 
     /// <summary>Runs a command whose arguments are a JSON object, as a shell builds them.</summary>
     public Task<QmpResult> ExecuteAsync(string command, JsonObject? arguments, TimeSpan? timeout = null, CancellationToken cancel = default) =>
@@ -190,15 +238,17 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
         return buffer.WrittenSpan.ToArray();
     }
 
-    void StartReader() => _ = Task.Run(ReadLoopAsync);
+    // A thread of its own that blocks in poll/recv: a reply wakes the waiting caller directly, with no hop through
+    // the socket engine's thread and the thread pool first.
+    void StartReader() => new Thread(ReadLoop) { IsBackground = true, Name = "qmp reader" }.Start();
 
-    async Task ReadLoopAsync()
+    void ReadLoop()
     {
         try
         {
             while (true)
             {
-                var line = await _reader.ReadMessageAsync(_stop.Token);
+                var line = _stop.IsCancellationRequested ? null : _reader.ReadMessage();
                 if (line is null)
                 {
                     Close(new QmpConnectionException($"{Address} closed the connection"));
@@ -240,12 +290,15 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
         PendingCommand? reply = null;
         lock (_gate)
         {
-            if (message.Id is long id) _pending.Remove(id, out reply);
+            if (message.Id is long id)
+            {
+                if (!_pending.Remove(id, out reply)) _abandoned.Remove(id);
+            }
             else if (!message.HasId && _pending.Count > 0)
             {
                 // A reply without an id can only be QEMU answering the oldest request: it answers in order.
-                var oldest = _pending.Keys.Min();
-                _pending.Remove(oldest, out reply);
+                var oldest = _pending.Values.MinBy(p => p.Sequence)!;
+                _pending.Remove(oldest.Id, out reply);
             }
         }
         if (reply is null) Interlocked.Increment(ref _strayReplies);
@@ -266,11 +319,6 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
         foreach (var s in subscribers) s.Post(e);
     }
 
-    void Forget(long id)
-    {
-        lock (_gate) _pending.Remove(id);
-    }
-
     void Close(Exception reason)
     {
         PendingCommand[] pending;
@@ -281,6 +329,7 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
             _closed = reason;
             pending = [.. _pending.Values];
             _pending.Clear();
+            _abandoned.Clear();
             subscribers = _subscribers;
             _subscribers = [];
         }
@@ -305,7 +354,13 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
 
     sealed class PendingCommand(string command) : TaskCompletionSource<QmpResult>(TaskCreationOptions.RunContinuationsAsynchronously)
     {
+        static long s_sequence;
         public string Command { get; } = command;
+        /// <summary>Send order, for a reply without an id.</summary>
+        public long Sequence { get; } = Interlocked.Increment(ref s_sequence);
+        public long Id { get; set; }
+        public Timer? Timer { get; set; }
+        public CancellationTokenRegistration Cancellation { get; set; }
     }
 
     public void Dispose() => Close(new QmpConnectionException($"connection to {Address} closed by the client"));

@@ -21,16 +21,16 @@ public sealed class QomListing(QomProperty[] properties)
 public sealed class QomCache
 {
     readonly QomClient _qom;
-    readonly ICache<string, Task<QomListing>>? _listings;
-    readonly ICache<(string Path, string Name), Task<byte[]>>? _values;
+    readonly ICache<string, Shared<QomListing>>? _listings;
+    readonly ICache<(string Path, string Name), Shared<byte[]>>? _values;
 
     public QomCache(QomClient qom, TimeSpan ttl, int capacity = 4096)
     {
         _qom = qom;
         Ttl = ttl;
         if (ttl <= TimeSpan.Zero) return;
-        _listings = new ConcurrentLruBuilder<string, Task<QomListing>>().WithCapacity(capacity).WithExpireAfterWrite(ttl).Build();
-        _values = new ConcurrentLruBuilder<(string Path, string Name), Task<byte[]>>().WithCapacity(capacity).WithExpireAfterWrite(ttl).Build();
+        _listings = new ConcurrentLruBuilder<string, Shared<QomListing>>().WithCapacity(capacity).WithExpireAfterWrite(ttl).Build();
+        _values = new ConcurrentLruBuilder<(string Path, string Name), Shared<byte[]>>().WithCapacity(capacity).WithExpireAfterWrite(ttl).Build();
     }
 
     public TimeSpan Ttl { get; }
@@ -39,18 +39,18 @@ public sealed class QomCache
     /// <summary>The listing of an object.</summary>
     /// <exception cref="QmpCommandException">DeviceNotFound when there is no such object.</exception>
     public Task<QomListing> ListAsync(string path) =>
-        Shared(_listings, path, async p => new QomListing(await _qom.ListAsync(p)));
+        GetShared(_listings, path, async p => new QomListing(await _qom.ListAsync(p)));
 
     /// <summary>A property's value as the codec's text (UTF-8, with its newline).</summary>
     public Task<byte[]> GetTextAsync(string path, string name) =>
-        Shared(_values, (path, name), async k => ValueCodec.Format((await _qom.GetAsync(k.Item1, k.Item2)).Json.Span));
+        GetShared(_values, (path, name), async k => ValueCodec.Format((await _qom.GetAsync(k.Item1, k.Item2)).Json.Span));
 
     /// <summary>The length of a value's text if it is cached and fresh; no QMP traffic.</summary>
     public bool TryPeekTextLength(string path, string name, out int length)
     {
         length = 0;
-        if (_values is null || !_values.TryGet((path, name), out var task) || !task.IsCompletedSuccessfully) return false;
-        length = task.Result.Length;
+        if (_values is null || !_values.TryGet((path, name), out var entry) || !entry.Task.IsCompletedSuccessfully) return false;
+        length = entry.Task.Result.Length;
         return true;
     }
 
@@ -81,18 +81,27 @@ public sealed class QomCache
         _values?.Clear();
     }
 
-    static async Task<T> Shared<TKey, T>(ICache<TKey, Task<T>>? cache, TKey key, Func<TKey, Task<T>> fetch) where TKey : notnull
+    static async Task<T> GetShared<TKey, T>(ICache<TKey, Shared<T>>? cache, TKey key, Func<TKey, Task<T>> fetch) where TKey : notnull
     {
         if (cache is null) return await fetch(key);
-        var task = cache.GetOrAdd(key, fetch);
+        var entry = cache.GetOrAdd(key, static (k, f) => new Shared<T>(f(k)), fetch);
         try
         {
-            return await task;
+            return await entry.Task;
         }
         catch
         {
-            cache.TryRemove(new KeyValuePair<TKey, Task<T>>(key, task));
+            cache.TryRemove(new KeyValuePair<TKey, Shared<T>>(key, entry));
             throw;
         }
+    }
+
+    /// <summary>
+    /// A command in flight or done, shared by every caller of one key. Not the Task itself: the cache disposes
+    /// IDisposable values it evicts, and disposing a Task still in flight (its TTL ran out first) throws.
+    /// </summary>
+    sealed class Shared<T>(Task<T> task)
+    {
+        public Task<T> Task { get; } = task;
     }
 }

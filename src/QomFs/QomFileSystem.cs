@@ -34,7 +34,7 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
     {
         var node = Resolve(FusePath.GetString(path));
         if (node.Kind != NodeKind.Directory) return -Errno.ENOTDIR;
-        var listing = Run(cache.ListAsync(node.Path), ErrnoMapping.ForRead);
+        var listing = Run(() => cache.ListAsync(node.Path), ErrnoMapping.ForRead);
         var stat = default(FuseStat);
         Fill(node, ref stat);
         if (!filler.Add(".", stat) || !filler.Add("..")) return 0;
@@ -51,7 +51,7 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
     {
         var node = Resolve(FusePath.GetString(path));
         if (node.Kind != NodeKind.Link) return -Errno.EINVAL;
-        var text = Encoding.UTF8.GetString(Run(cache.GetTextAsync(node.Owner, node.Name), ErrnoMapping.ForRead)).TrimEnd('\n');
+        var text = Encoding.UTF8.GetString(Run(() => cache.GetTextAsync(node.Owner, node.Name), ErrnoMapping.ForRead)).TrimEnd('\n');
         var target = text.Length == 0 ? UnsetLinkTarget
             : text.StartsWith('/') ? QomPath.RelativeTarget(node.Owner, text)
             : text;
@@ -72,6 +72,8 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
         fi.FileHandle = handle;
         // Values change behind the kernel's back and their size is unknown until read: no page cache.
         fi.DirectIo = true;
+        // A read-only open has nothing to set at close: spare the kernel's FLUSH round trip on every close(2).
+        fi.NoFlush = fi.AccessMode == 0;
         return 0;
     }
 
@@ -82,7 +84,7 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
         lock (file.Gate)
         {
             if (offset == 0 || file.Snapshot is null)
-                file.Snapshot = Run(cache.GetTextAsync(file.ObjectPath, file.Property.Name), e => LogRead(file, e));
+                file.Snapshot = Run(() => cache.GetTextAsync(file.ObjectPath, file.Property.Name), e => LogRead(file, e));
             text = file.Snapshot;
         }
         if (offset >= (ulong)text.Length) return 0;
@@ -184,7 +186,7 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
     {
         if (node.Property is not { } p)
         {
-            yield return ("user.qom.type", Encoding.UTF8.GetString(Run(cache.GetTextAsync(QomPath.Root, "type"), ErrnoMapping.ForRead)).TrimEnd('\n'));
+            yield return ("user.qom.type", Encoding.UTF8.GetString(Run(() => cache.GetTextAsync(QomPath.Root, "type"), ErrnoMapping.ForRead)).TrimEnd('\n'));
             yield break;
         }
         yield return ("user.qom.type", p.Type);
@@ -195,7 +197,7 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
     Node Resolve(string path)
     {
         if (path == QomPath.Root) return Node.Root;
-        var listing = Run(cache.ListAsync(QomPath.Parent(path)), ErrnoMapping.ForRead);
+        var listing = Run(() => cache.ListAsync(QomPath.Parent(path)), ErrnoMapping.ForRead);
         var property = listing.Find(QomPath.Name(path)) ?? throw new FuseException(Errno.ENOENT);
         return Node.Of(path, property);
     }
@@ -232,7 +234,7 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
         file.Dirty = false;
         try
         {
-            Run(cache.SetTextAsync(file.ObjectPath, file.Property, file.Written.ToArray()), ErrnoMapping.ForWrite);
+            Run(() => cache.SetTextAsync(file.ObjectPath, file.Property, file.Written.ToArray()), ErrnoMapping.ForWrite);
             return 0;
         }
         catch (FuseException e)
@@ -251,16 +253,20 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
     OpenFile Handle(in FuseFileInfo fi) =>
         _open.TryGetValue(fi.FileHandle, out var file) ? file : throw new FuseException(Errno.EBADF);
 
-    /// <summary>Waits for a QMP task on this FUSE worker thread; a failure becomes the errno <paramref name="map"/> picks.</summary>
-    static T Run<T>(Task<T> task, Func<Exception, int> map)
+    /// <summary>
+    /// Runs a QMP task to completion on this FUSE worker thread; a failure becomes the errno <paramref name="map"/>
+    /// picks. Served from the cache it completes at once; otherwise the thread runs the task's continuations itself
+    /// (<see cref="FuseThreadPump"/>), so that a reply costs one wake-up, from the QMP reader to this thread.
+    /// </summary>
+    static T Run<T>(Func<Task<T>> start, Func<Exception, int> map)
     {
-        try { return task.GetAwaiter().GetResult(); }
+        try { return FuseThreadPump.Run(start).GetAwaiter().GetResult(); }
         catch (Exception e) when (e is not FuseException) { throw new FuseException(map(e), e.Message, e); }
     }
 
-    static void Run(Task task, Func<Exception, int> map)
+    static void Run(Func<Task> start, Func<Exception, int> map)
     {
-        try { task.GetAwaiter().GetResult(); }
+        try { FuseThreadPump.Run(start).GetAwaiter().GetResult(); }
         catch (Exception e) when (e is not FuseException) { throw new FuseException(map(e), e.Message, e); }
     }
 }

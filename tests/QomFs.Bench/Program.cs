@@ -1,0 +1,328 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using QomFs.Bench;
+using QomFs.Testing;
+
+// `make bench` (scripts/bench.sh): starts its own QEMUs, mounts the published bin/qomfs and prints one table.
+//   --smoke      one run of each row, the plain QEMU only, few samples (what `make test` runs; no timing asserted)
+//   --runs N     runs per row (default 5)
+//   --qomfs PATH the binary under test (default $QOMFS_BIN or bin/qomfs)
+
+var smoke = args.Contains("--smoke");
+var runs = smoke ? 1 : 5;
+var runsAt = Array.IndexOf(args, "--runs");
+if (runsAt >= 0) runs = int.Parse(args[runsAt + 1], CultureInfo.InvariantCulture);
+var qomfsAt = Array.IndexOf(args, "--qomfs");
+var qomfs = Path.GetFullPath(qomfsAt >= 0 ? args[qomfsAt + 1] : Qomfs.Binary);
+
+var cancelled = 0;
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; Volatile.Write(ref cancelled, 1); });
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; Volatile.Write(ref cancelled, 1); });
+
+var bench = new Bench(qomfs, runs, smoke, () => Volatile.Read(ref cancelled) == 1);
+var table = new Table();
+try
+{
+    bench.Machine(table, "plain", []);
+    if (!smoke)
+    {
+        var dir = TempPaths.NewDirectory("disk");
+        var image = Path.Combine(dir, "disk.raw");
+        using (var f = File.Create(image)) f.SetLength(16 * 1024 * 1024);
+        bench.Machine(table, "rich",
+        [
+            "-smp", "4", "-device", "virtio-net-pci",
+            "-drive", $"file={image},format=raw,if=none,id=disk0", "-device", "virtio-blk-pci,drive=disk0",
+            "-object", "memory-backend-ram,id=mem0,size=64M", "-object", "memory-backend-ram,id=mem1,size=64M",
+        ]);
+        Directory.Delete(dir, recursive: true);
+    }
+}
+catch (OperationCanceledException)
+{
+    Console.Error.WriteLine("bench: interrupted");
+    return 130;
+}
+finally
+{
+    try { Directory.Delete(Path.Combine("/tmp", $"qomfs-test-{Environment.ProcessId}"), recursive: true); } catch (IOException) { }
+}
+
+Console.WriteLine();
+Console.WriteLine($"qomfs bench: {(smoke ? "smoke run" : $"{runs} runs per row")}, {Environment.ProcessorCount} CPUs, QEMU {bench.QemuVersion}");
+Console.WriteLine();
+Console.Write(table.Render());
+var notes = table.Notes().ToList();
+if (notes.Count > 0)
+{
+    Console.WriteLine();
+    foreach (var n in notes) Console.WriteLine(n);
+}
+return 0;
+
+namespace QomFs.Bench
+{
+    sealed class Bench(string qomfs, int runs, bool smoke, Func<bool> cancelled)
+    {
+        const string Cpu = "/machine/unattached/device[0]";
+        const string Ttl = "cache_ttl=60";  // longer than any row, so that "warm" means within the TTL
+        const double MB = 1024 * 1024;
+
+        public string QemuVersion { get; private set; } = "?";
+
+        static void Say(string s) => Console.Error.WriteLine($"bench: {s}");
+
+        void Check()
+        {
+            if (cancelled()) throw new OperationCanceledException();
+        }
+
+        BenchMount Mount(QemuProcess qemu, string options = Ttl) => BenchMount.Start(qomfs, qemu.QmpSocket, options);
+
+        public void Machine(Table table, string label, string[] qemuArgs)
+        {
+            Say($"{label}: starting QEMU");
+            using var qemu = QemuProcess.Start(qemuArgs);
+            QemuVersion = ProcessRunner.Run("qemu-system-x86_64", ["--version"]).StdOut.Split('\n')[0].Replace("QEMU emulator version ", "");
+
+            // Discovery, and the floor: a raw client on the second socket, nothing else connected to QEMU meanwhile.
+            Walk whole, dump;
+            var floor = new List<double>();
+            using (var raw = new RawQmp(qemu.SecondSocket))
+            {
+                whole = raw.WalkTree("/", values: false);
+                dump = raw.WalkTree("/machine", values: true); // also warms up QEMU and the client
+                for (var i = 0; i < runs; i++)
+                {
+                    Check();
+                    floor.Add(Measure.Seconds(() => raw.WalkTree("/machine", values: true)));
+                }
+            }
+            var floorMedian = Measure.Median(floor);
+            var objects = whole.Objects.Count;
+            Say($"{label}: {objects} objects, {dump.Objects.Count} under /machine with {dump.Files.Count} files ({dump.Readable.Count} readable), floor {floorMedian:0.000} s");
+            if (!dump.Objects.Contains(Cpu)) throw new InvalidOperationException($"no CPU object at {Cpu}");
+
+            var machineFiles = dump.Readable.Select(f => $"{f.Path}/{f.Name}").ToList();
+            var cpuFiles = dump.Readable.Where(f => f.Path == Cpu).Select(f => $"{f.Path}/{f.Name}").Take(smoke ? 10 : 100).ToList();
+            var window = TimeSpan.FromSeconds(smoke ? 0.1 : 0.5);
+            int[] readerCounts = [1, 4, 16];
+
+            List<double> cold = [], warm = [], rss = [], findCold = [], findWarm = [];
+            List<double> lsMachineCold = [], lsMachineWarm = [], lsCpuCold = [], lsCpuWarm = [];
+            List<double> coldP50 = [], coldP99 = [], warmP50 = [], warmP99 = [], tmpP50 = [], tmpP99 = [];
+            var warmReaders = readerCounts.ToDictionary(n => n, _ => new List<Measure.ReadersResult>());
+            var coldReaders = readerCounts.ToDictionary(n => n, _ => new List<Measure.ReadersResult>());
+            var dumpCommand = "find '{0}/machine' -type f -print0 | xargs -0 cat";
+
+            for (var run = 1; run <= runs; run++)
+            {
+                Say($"{label}: run {run}/{runs}");
+                Check();
+                using (var m = Mount(qemu))
+                {
+                    cold.Add(Measure.Sh(string.Format(CultureInfo.InvariantCulture, dumpCommand, m.Path)));
+                    warm.Add(Measure.Sh(string.Format(CultureInfo.InvariantCulture, dumpCommand, m.Path)));
+                    var files = machineFiles.Select(m.P).ToList();
+                    foreach (var n in readerCounts) warmReaders[n].Add(Measure.Readers(n, files, window, shared: false));
+                    rss.Add(m.PeakRss());
+                }
+                Check();
+                using (var m = Mount(qemu))
+                {
+                    findCold.Add(Measure.Sh($"find '{m.Path}'"));
+                    findWarm.Add(Measure.Sh($"find '{m.Path}'"));
+                }
+                Check();
+                using (var m = Mount(qemu))
+                {
+                    lsMachineCold.Add(Measure.Sh($"ls -l '{m.P("/machine")}'"));
+                    lsMachineWarm.Add(Measure.Sh($"ls -l '{m.P("/machine")}'"));
+                    lsCpuCold.Add(Measure.Sh($"ls -l '{m.P(Cpu)}'"));
+                    lsCpuWarm.Add(Measure.Sh($"ls -l '{m.P(Cpu)}'"));
+                    // The listing is warm now, the values are not: each first cat costs one qom-get.
+                    var paths = cpuFiles.Select(m.P).ToList();
+                    var c = Measure.EachLine(paths, "cat -- \"$f\"");
+                    var w = Measure.EachLine(paths, "cat -- \"$f\"");
+                    var shm = Path.Combine("/dev/shm", $"qomfs-bench-{Environment.ProcessId}");
+                    Directory.CreateDirectory(shm);
+                    try
+                    {
+                        var copies = paths.Select((p, i) =>
+                        {
+                            var copy = Path.Combine(shm, $"f{i}");
+                            File.WriteAllBytes(copy, File.ReadAllBytes(p));
+                            return copy;
+                        }).ToList();
+                        var t = Measure.EachLine(copies, "cat -- \"$f\"");
+                        tmpP50.Add(Measure.Percentile(t, 50));
+                        tmpP99.Add(Measure.Percentile(t, 99));
+                    }
+                    finally { Directory.Delete(shm, recursive: true); }
+                    coldP50.Add(Measure.Percentile(c, 50));
+                    coldP99.Add(Measure.Percentile(c, 99));
+                    warmP50.Add(Measure.Percentile(w, 50));
+                    warmP99.Add(Measure.Percentile(w, 99));
+                }
+                foreach (var n in readerCounts)
+                {
+                    Check();
+                    using var m = Mount(qemu);
+                    Measure.Sh($"find '{m.P("/machine")}'"); // listings and names warm; values cold
+                    var files = machineFiles.Select(m.P).ToList();
+                    coldReaders[n].Add(Measure.Readers(n, files, window, shared: true));
+                }
+            }
+
+            // The CLI, end to end as a process, on the second socket.
+            Check();
+            var cli = Measure.EachLine(Enumerable.Repeat("/machine.hpet", smoke ? 3 : 20),
+                $"'{Path.Combine(Path.GetDirectoryName(qomfs)!, "qom-get")}' -s '{qemu.SecondSocket}' \"$f\"");
+
+            // The counting runs, through a relay that counts what the daemon sends to QEMU.
+            Check();
+            Say($"{label}: counting QMP commands");
+            var counts = Count(qemu, cpuFiles[0]);
+
+            string Cmds(Dictionary<string, int> c) => c.Count == 0 ? "0"
+                : string.Join(" + ", c.OrderBy(kv => kv.Key).Select(kv => $"{kv.Value} {kv.Key}"));
+            int Total(Dictionary<string, int> c) => c.Values.Sum();
+            static string YesNo(bool b) => b ? "yes" : "NO";
+
+            table.Add(new Row("floor: raw QMP dump of /machine", label, Unit.Seconds, floor)
+            {
+                FloorSeconds = floorMedian,
+                Commands = Cmds(dump.Commands),
+                Note = $"{dump.Objects.Count} objects, {dump.Files.Count} files, {dump.RequestBytes} request bytes per dump (no ids)",
+            });
+            var coldCounts = counts["cold dump"];
+            table.Add(new Row("cold dump: find /machine -type f | xargs cat", label, Unit.Seconds, cold)
+            {
+                FloorSeconds = floorMedian, Commands = Cmds(coldCounts.Commands), Target = "≤ 1.1× floor",
+                Met = YesNo(Measure.Median(cold) <= 1.1 * floorMedian),
+                Note = $"{coldCounts.Bytes} request bytes sent by the daemon",
+            });
+            table.Add(new Row("warm dump (within TTL)", label, Unit.Seconds, warm)
+            {
+                FloorSeconds = floorMedian, Commands = Cmds(counts["warm dump"].Commands), Target = "≤ 0.05× floor",
+                Met = YesNo(Measure.Median(warm) <= 0.05 * floorMedian && Total(counts["warm dump"].Commands) == 0),
+            });
+            var findCounts = counts["find cold"].Commands;
+            table.Add(new Row("find over the whole mount, cold", label, Unit.Seconds, findCold)
+            {
+                FloorSeconds = floorMedian, Commands = Cmds(findCounts), Target = $"{objects} qom-list, nothing else",
+                Met = YesNo(findCounts.GetValueOrDefault("qom-list") == objects && Total(findCounts) == objects),
+            });
+            table.Add(new Row("find over the whole mount, warm", label, Unit.Seconds, findWarm)
+            {
+                Commands = Cmds(counts["find warm"].Commands), Target = "0", Met = YesNo(Total(counts["find warm"].Commands) == 0),
+            });
+            foreach (var (name, dir, c, w) in new[] { ("ls -l /machine", "/machine", lsMachineCold, lsMachineWarm), ("ls -l CPU object", Cpu, lsCpuCold, lsCpuWarm) })
+            {
+                var own = counts[$"{name} cold"].Commands;
+                var resolve = counts[$"{name} resolve"].Commands;
+                var links = counts[$"{name} links"].Bytes;
+                table.Add(new Row($"{name}, cold", label, Unit.Millis, c)
+                {
+                    Commands = $"{Cmds(own)} (+ to resolve the path: {Cmds(resolve)})",
+                    Target = "1 qom-list (+ 1 qom-get per link, for its target)",
+                    Met = YesNo(own.GetValueOrDefault("qom-list") == 1 && own.GetValueOrDefault("qom-get") == links && Total(own) == 1 + links),
+                    Note = $"{counts[$"{name} entries"].Bytes} entries of which {links} links; timed on a fresh mount, path resolution included",
+                });
+                var warmCounts = counts[$"{name} warm"].Commands;
+                table.Add(new Row($"{name}, warm", label, Unit.Millis, w)
+                {
+                    Commands = Cmds(warmCounts), Target = "0", Met = YesNo(Total(warmCounts) == 0),
+                });
+            }
+            table.Add(new Row("single read cold, p50", label, Unit.Millis, coldP50) { Commands = Cmds(counts["read cold"].Commands) + " per cat" });
+            table.Add(new Row("single read cold, p99", label, Unit.Millis, coldP99));
+            table.Add(new Row("single read warm, p50", label, Unit.Millis, warmP50)
+            {
+                Commands = Cmds(counts["read warm"].Commands), Target = "≤ tmpfs p50 + 0.3 ms",
+                Met = YesNo(Measure.Median(warmP50) <= Measure.Median(tmpP50) + 0.0003),
+            });
+            table.Add(new Row("single read warm, p99", label, Unit.Millis, warmP99));
+            table.Add(new Row("tmpfs cat, p50", label, Unit.Millis, tmpP50));
+            table.Add(new Row("tmpfs cat, p99", label, Unit.Millis, tmpP99));
+            foreach (var (kind, results) in new[] { ("warm", warmReaders), ("cold", coldReaders) })
+            {
+                var one = Measure.Median(results[1].Select(r => r.ReadsPerSecond).ToList());
+                foreach (var n in readerCounts)
+                {
+                    var rs = results[n];
+                    var rate = rs.Select(r => r.ReadsPerSecond).ToList();
+                    var errors = rs.Sum(r => r.Errors);
+                    var minShare = rs.Min(r => r.MinShare);
+                    var last = n == readerCounts[^1];
+                    table.Add(new Row($"parallel {kind}: {n} reader{(n > 1 ? "s" : "")}", label, Unit.PerSecond, rate)
+                    {
+                        Commands = kind == "cold" ? "1 qom-get per read" : "0",
+                        Target = last ? "≥ 90% of 1 reader, no errors, none starved" : "",
+                        Met = last ? YesNo(Measure.Median(rate) >= 0.9 * one && errors == 0 && minShare >= 0.25) : "",
+                        Note = $"errors {errors}, slowest reader {minShare * 100:0}% of the mean, {rs.Sum(r => r.Reads)} reads",
+                    });
+                }
+            }
+            table.Add(new Row("CLI: qom-get /machine.hpet", label, Unit.Millis, cli)
+            {
+                Commands = "greeting + qmp_capabilities + 1 qom-get", Target = "≤ 15 ms", Met = YesNo(Measure.Median(cli) <= 0.015),
+            });
+            table.Add(new Row("daemon peak RSS (VmHWM)", label, Unit.Megabytes, rss)
+            {
+                Target = "≤ 40 MB", Met = YesNo(Measure.Median(rss) <= 40 * MB && rss.Max() <= 40 * MB),
+                Note = "after a cold and a warm dump and the parallel warm readers",
+            });
+        }
+
+        /// <summary>Mounts through a counting relay and counts what each step sends to QEMU.</summary>
+        Dictionary<string, (Dictionary<string, int> Commands, long Bytes)> Count(QemuProcess qemu, string cpuFile)
+        {
+            var result = new Dictionary<string, (Dictionary<string, int>, long)>();
+            using var proxy = new CountingProxy(qemu.QmpSocket, TempPaths.NewSocket("relay"));
+            BenchMount Fresh()
+            {
+                var m = BenchMount.Start(qomfs, proxy.SocketPath, Ttl);
+                proxy.Take(); // the negotiation
+                return m;
+            }
+            void Step(string name, string command)
+            {
+                Measure.Sh(command);
+                Thread.Sleep(20); // let the relay see the last bytes
+                result[name] = proxy.Take();
+            }
+            var dump = "find '{0}/machine' -type f -print0 | xargs -0 cat";
+            using (var m = Fresh())
+            {
+                Step("cold dump", string.Format(CultureInfo.InvariantCulture, dump, m.Path));
+                Step("warm dump", string.Format(CultureInfo.InvariantCulture, dump, m.Path));
+            }
+            using (var m = Fresh())
+            {
+                Step("find cold", $"find '{m.Path}'");
+                Step("find warm", $"find '{m.Path}'");
+            }
+            foreach (var (name, dir) in new[] { ("ls -l /machine", "/machine"), ("ls -l CPU object", Cpu) })
+            {
+                // On a fresh mount: resolve the directory's path first (stat), so that what ls -l itself costs is apart.
+                using var m = Fresh();
+                Step($"{name} resolve", $"stat '{m.P(dir)}'");
+                Step($"{name} cold", $"ls -l '{m.P(dir)}'");
+                Step($"{name} warm", $"ls -l '{m.P(dir)}'");
+                var entries = ProcessRunner.Sh($"ls -A '{m.P(dir)}' | wc -l").StdOut.Trim();
+                var links = ProcessRunner.Sh($"find '{m.P(dir)}' -mindepth 1 -maxdepth 1 -type l | wc -l").StdOut.Trim();
+                result[$"{name} entries"] = ([], long.Parse(entries, CultureInfo.InvariantCulture));
+                result[$"{name} links"] = ([], long.Parse(links, CultureInfo.InvariantCulture));
+            }
+            using (var m = Fresh())
+            {
+                Measure.Sh($"ls '{m.P(Cpu)}'");
+                proxy.Take();
+                Step("read cold", $"cat '{m.P(cpuFile)}'");
+                Step("read warm", $"cat '{m.P(cpuFile)}'");
+            }
+            return result;
+        }
+    }
+}
