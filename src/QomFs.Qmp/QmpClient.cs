@@ -14,7 +14,6 @@ namespace QomFs.Qmp;
 /// </summary>
 public sealed class QmpClient : IAsyncDisposable, IDisposable
 {
-    static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     readonly Socket _socket;
     readonly MessageReader _reader;
@@ -219,24 +218,8 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
 
     // Compact JSON, "execute" first and a short numeric id: QEMU 7.2 reads one request byte per main-loop
     // iteration, so every byte costs. No trailing newline either: QEMU's JSON streamer acts on the closing brace.
-    static byte[] Encode(string command, Action<Utf8JsonWriter>? writeArguments, long id)
-    {
-        var buffer = new ArrayBufferWriter<byte>(64);
-        using (var w = new Utf8JsonWriter(buffer, WriterOptions))
-        {
-            w.WriteStartObject();
-            w.WriteString("execute"u8, command);
-            if (writeArguments is not null)
-            {
-                w.WriteStartObject("arguments"u8);
-                writeArguments(w);
-                w.WriteEndObject();
-            }
-            w.WriteNumber("id"u8, id);
-            w.WriteEndObject();
-        }
-        return buffer.WrittenSpan.ToArray();
-    }
+    static byte[] Encode(string command, Action<Utf8JsonWriter>? writeArguments, long id) =>
+        QmpRequest.Encode(command, writeArguments, id);
 
     // A thread of its own that blocks in poll/recv: a reply wakes the waiting caller directly, with no hop through
     // the socket engine's thread and the thread pool first.

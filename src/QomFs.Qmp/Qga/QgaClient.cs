@@ -18,7 +18,6 @@ public sealed class QgaClient : IAsyncDisposable, IDisposable
     /// <summary>The <see cref="QmpCommandException.ErrorClass"/> of a command the agent has disabled.</summary>
     public const string DisabledErrorClass = "CommandDisabled";
     const byte Delimiter = 0xFF;
-    static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     readonly Socket _socket;
     readonly MessageReader _reader;
@@ -275,26 +274,8 @@ public sealed class QgaClient : IAsyncDisposable, IDisposable
         while (sent < request.Length) sent += await _socket.SendAsync(request.AsMemory(sent), SocketFlags.None, token);
     }
 
-    static byte[] Encode(string command, Action<Utf8JsonWriter>? writeArguments, long? id, bool delimit)
-    {
-        var buffer = new ArrayBufferWriter<byte>(128);
-        if (delimit) buffer.Write([Delimiter]);
-        using (var w = new Utf8JsonWriter(buffer, WriterOptions))
-        {
-            w.WriteStartObject();
-            w.WriteString("execute"u8, command);
-            if (writeArguments is not null)
-            {
-                w.WriteStartObject("arguments"u8);
-                writeArguments(w);
-                w.WriteEndObject();
-            }
-            if (id is long n) w.WriteNumber("id"u8, n);
-            w.WriteEndObject();
-        }
-        buffer.Write("\n"u8);
-        return buffer.WrittenSpan.ToArray();
-    }
+    static byte[] Encode(string command, Action<Utf8JsonWriter>? writeArguments, long? id, bool delimit) =>
+        QmpRequest.Encode(command, writeArguments, id, delimit ? [Delimiter] : default, "\n"u8);
 
     static CancellationTokenSource Deadline(TimeSpan limit, CancellationToken cancel)
     {

@@ -88,7 +88,8 @@ public class QomCommandTests
     }
 
     [TestCase(new[] { "/machine.hpet", "maybe" }, "hpet (bool): 'maybe' is not a boolean")]
-    [TestCase(new[] { "/objects/mem0.prealloc-threads", "-1" }, "out of range")]
+    [TestCase(new[] { "/objects/mem0/mem0[0].priority", "-1" }, "priority (uint32): -1 is out of range (0..4294967295)")]
+    [TestCase(new[] { "/objects/mem0.prealloc-threads", "-1" }, "GenericError: Parameter 'prealloc-threads' expects uint32_t")]
     [TestCase(new[] { "/machine.type", "x" }, "GenericError: Property 'pc-q35-7.2-machine.type' is not writable")]
     [TestCase(new[] { "/objects/mem0.policy", "bogus" }, "GenericError: Parameter 'policy' does not accept value 'bogus'")]
     [TestCase(new[] { "/machine/nope.x", "1" }, "DeviceNotFound: Device '/machine/nope' not found")]
