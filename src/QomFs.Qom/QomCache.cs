@@ -16,7 +16,8 @@ public sealed class QomListing(QomProperty[] properties)
 /// <summary>
 /// A small bounded cache of listings and value texts in front of QMP: an LRU of at most <c>capacity</c> entries
 /// each, every entry fresh for <c>ttl</c>. A TTL of zero turns it off. Concurrent misses for one key share one
-/// QMP command. Failures are not cached.
+/// QMP command. QEMU's refusals (an unreadable property, a missing object) are kept like values, so a warm
+/// pass costs no QMP traffic; timeouts and lost connections are not kept.
 /// </summary>
 public sealed class QomCache
 {
@@ -89,8 +90,9 @@ public sealed class QomCache
         {
             return await entry.Task;
         }
-        catch
+        catch (Exception e) when (e is not QmpCommandException)
         {
+            // A lost connection or a timeout says nothing about the value: ask again next time.
             cache.TryRemove(new KeyValuePair<TKey, Shared<T>>(key, entry));
             throw;
         }

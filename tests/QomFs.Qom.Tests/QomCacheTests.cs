@@ -1,0 +1,72 @@
+using QomFs.Qmp;
+using QomFs.Testing;
+
+namespace QomFs.Qom.Tests;
+
+/// <summary>What the cache keeps and what it asks QEMU again, counted at a scripted server.</summary>
+public class QomCacheTests
+{
+    static async Task<(ScriptedServer, List<string>, QmpClient)> Serve(Func<ScriptedRequest, string?> answer)
+    {
+        var seen = new List<string>();
+        var server = new ScriptedServer(async c =>
+        {
+            await ScriptedServer.Handshake(c);
+            while (true)
+            {
+                var r = await c.ReadRequestAsync();
+                lock (seen) seen.Add(r.Execute);
+                var reply = answer(r);
+                if (reply is not null) await c.SendLineAsync(reply.Replace("ID", r.Id));
+            }
+        });
+        var qmp = await QmpClient.ConnectAsync(QmpAddress.Unix(server.SocketPath), new QmpClientOptions { CommandTimeout = TimeSpan.FromMilliseconds(200) });
+        return (server, seen, qmp);
+    }
+
+    [Test]
+    public async Task ValuesAndRefusalsAreKeptForTheTtlAndConcurrentMissesShareOneCommand()
+    {
+        var (server, seen, qmp) = await Serve(r => r.Json.Contains("\"bad\"")
+            ? """{"error": {"class": "GenericError", "desc": "Property 'x.bad' is not readable"}, "id": ID}"""
+            : """{"return": 42, "id": ID}""");
+        using var _ = server;
+        await using var __ = qmp;
+        var cache = new QomCache(new QomClient(qmp), TimeSpan.FromSeconds(30));
+
+        var texts = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => cache.GetTextAsync("/x", "good")));
+        Assert.That(texts.Select(t => System.Text.Encoding.UTF8.GetString(t)), Is.All.EqualTo("42\n"));
+        for (var i = 0; i < 3; i++) Assert.ThrowsAsync<QmpCommandException>(() => cache.GetTextAsync("/x", "bad"));
+        Assert.That(cache.TryPeekTextLength("/x", "good", out var length) && length == 3, Is.True);
+        Assert.That(seen.Count(c => c == "qom-get"), Is.EqualTo(2));
+
+        cache.InvalidateSubtree("/x");
+        await cache.GetTextAsync("/x", "good");
+        Assert.That(seen.Count(c => c == "qom-get"), Is.EqualTo(3));
+    }
+
+    [Test]
+    public async Task ATimeoutIsNotKept()
+    {
+        var answered = 0;
+        var (server, seen, qmp) = await Serve(r => Interlocked.Increment(ref answered) == 1 ? null : """{"return": "late but fine", "id": ID}""");
+        using var _ = server;
+        await using var __ = qmp;
+        var cache = new QomCache(new QomClient(qmp), TimeSpan.FromSeconds(30));
+        Assert.ThrowsAsync<QmpTimeoutException>(() => cache.GetTextAsync("/x", "v"));
+        Assert.That(System.Text.Encoding.UTF8.GetString(await cache.GetTextAsync("/x", "v")), Is.EqualTo("late but fine\n"));
+        Assert.That(seen.Count(c => c == "qom-get"), Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task ATtlOfZeroAsksEveryTime()
+    {
+        var (server, seen, qmp) = await Serve(_ => """{"return": true, "id": ID}""");
+        using var _ = server;
+        await using var __ = qmp;
+        var cache = new QomCache(new QomClient(qmp), TimeSpan.Zero);
+        for (var i = 0; i < 3; i++) await cache.GetTextAsync("/x", "v");
+        Assert.That(seen.Count(c => c == "qom-get"), Is.EqualTo(3));
+        Assert.That(cache.TryPeekTextLength("/x", "v", out int ignored), Is.False);
+    }
+}
