@@ -84,6 +84,20 @@ public class LifecycleTests
     }
 
     [Test]
+    public void ADeletedDeviceLeavesTheListingAtOnceDespiteALongTtl()
+    {
+        // USB unplug needs no guest, so device_del completes on a paused VM and QEMU sends DEVICE_DELETED.
+        using var m = MountedQemu.Start("cache_ttl=60", "-device", "qemu-xhci,id=xhci", "-device", "usb-kbd,id=kbd");
+        Assert.That(File.ReadAllText(m.P("/machine/peripheral/kbd/type")), Is.EqualTo("usb-kbd\n"));
+        Assert.That(Directory.GetFileSystemEntries(m.P("/machine/peripheral")).Select(Path.GetFileName), Does.Contain("kbd"));
+        m.Check.ExecuteAsync("device_del", w => w.WriteString("id", "kbd")).GetAwaiter().GetResult();
+        Wait.Until(() => !Directory.GetFileSystemEntries(m.P("/machine/peripheral")).Select(Path.GetFileName).Contains("kbd"),
+            TimeSpan.FromSeconds(5), "the deleted device to leave the listing");
+        Assert.That(Posix.Read(m.P("/machine/peripheral/kbd/type")).Errno, Is.EqualTo(Posix.ENOENT));
+        Assert.That(m.Log, Does.Contain("device /machine/peripheral/kbd deleted"));
+    }
+
+    [Test]
     public void BackgroundMountReturnsOnceLiveAndUmountEndsTheDaemon()
     {
         using var qemu = QemuProcess.Start();
