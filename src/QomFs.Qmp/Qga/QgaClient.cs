@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Net.Sockets;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Unicode;
 
