@@ -31,7 +31,7 @@ public sealed partial class MessageReader(Socket socket, int maxMessageBytes)
     /// reads with recv(2) on that very thread, where the async form hops from the socket engine's thread to the pool
     /// first. Ends (null) when the socket is shut down; do not mix it with pending async reads.
     /// </summary>
-    /// <exception cref="SocketException">the connection failed.</exception>
+    /// <exception cref="IOException">the connection failed.</exception>
     public ReadOnlyMemory<byte>? ReadMessage()
     {
         while (true)
@@ -104,9 +104,9 @@ public sealed partial class MessageReader(Socket socket, int maxMessageBytes)
                 if (n == 0) return false;
                 var errno = Marshal.GetLastPInvokeError();
                 if (errno == EINTR) continue;
-                if (errno != EAGAIN) throw new SocketException(errno);
+                if (errno != EAGAIN) throw Failed(errno);
                 var p = new PollFd { Fd = fd, Events = POLLIN };
-                if (poll(&p, 1, -1) < 0 && Marshal.GetLastPInvokeError() != EINTR) throw new SocketException(Marshal.GetLastPInvokeError());
+                if (poll(&p, 1, -1) < 0 && Marshal.GetLastPInvokeError() is var e && e != EINTR) throw Failed(e);
             }
         }
         finally
@@ -114,6 +114,9 @@ public sealed partial class MessageReader(Socket socket, int maxMessageBytes)
             if (added) handle.DangerousRelease();
         }
     }
+
+    // An errno, worded by libc: SocketException would take it for a Windows socket error code.
+    static IOException Failed(int errno) => new(Marshal.GetPInvokeErrorMessage(errno), errno);
 
     void MakeRoom()
     {

@@ -25,7 +25,6 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
     QmpEventSubscription[] _subscribers = [];
     Exception? _closed;
     long _lastId;
-    long _sent;
     long _strayReplies;
 
     public QmpAddress Address { get; }
@@ -40,9 +39,6 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
 
     /// <summary>Replies that matched no pending command: late replies to commands that timed out.</summary>
     public long StrayReplies => Interlocked.Read(ref _strayReplies);
-
-    /// <summary>Commands sent on this connection so far (the negotiation included).</summary>
-    public long CommandsSent => Interlocked.Read(ref _sent);
 
     QmpClient(Socket socket, QmpAddress address, QmpClientOptions options)
     {
@@ -119,7 +115,6 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
         try
         {
             lock (_sendGate) _socket.Send(request);
-            Interlocked.Increment(ref _sent);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {

@@ -13,16 +13,10 @@ static class QomGetCommand
 
         """;
 
-    public static int Run(string prog, string[] argv) => CommandRunner.Run(prog, async () =>
-    {
-        var args = QomSession.Parser(prog, Usage + QomSession.SocketHelp).Parse(argv);
-        if (args is null) return ExitCodes.Ok;
-        if (args.Positionals.Count is < 1 or > 2) throw new UsageException($"expected PATH.PROPERTY or PATH PROPERTY (see '{prog} --help')");
-
-        var qom = await QomSession.ConnectAsync(args);
-        await using var _ = qom.Qmp;
-        var value = await QomSession.GetAsync(qom, prog, args.Positionals);
-        QomSession.WriteStdout(ValueCodec.Format(value.Json.Span));
-        return ExitCodes.Ok;
-    });
+    public static int Run(string prog, string[] argv) =>
+        QomSession.Run(prog, argv, Usage, 1, 2, "PATH.PROPERTY or PATH PROPERTY", async (qom, positionals) =>
+        {
+            var value = await QomSession.GetAsync(qom, prog, positionals);
+            QomSession.WriteStdout(ValueCodec.Format(value.Json.Span));
+        });
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using QomFs.Qom;
 
 namespace QomFs.Cli;
@@ -15,21 +14,11 @@ static class QomSetCommand
 
         """;
 
-    public static int Run(string prog, string[] argv) => CommandRunner.Run(prog, async () =>
-    {
-        var args = QomSession.Parser(prog, Usage + QomSession.SocketHelp).Parse(argv);
-        if (args is null) return ExitCodes.Ok;
-        if (args.Positionals.Count is < 2 or > 3) throw new UsageException($"expected PATH.PROPERTY VALUE or PATH PROPERTY VALUE (see '{prog} --help')");
-
-        var qom = await QomSession.ConnectAsync(args);
-        await using var _ = qom.Qmp;
-        var text = args.Positionals[^1];
-        var (path, property, info) = await QomSession.TargetAsync(qom, prog, args.Positionals[..^1]);
-        info ??= (await qom.ListAsync(path)).FirstOrDefault(p => p.Name == property);
-
-        // An unknown property is still sent (as a string), so that QEMU's own error names what is missing.
-        var json = info is null ? ValueCodec.Parse(text, "str", property) : ValueCodec.Parse(text, info.Type, property);
-        await qom.SetAsync(path, property, json);
-        return ExitCodes.Ok;
-    });
+    public static int Run(string prog, string[] argv) =>
+        QomSession.Run(prog, argv, Usage, 2, 3, "PATH.PROPERTY VALUE or PATH PROPERTY VALUE", async (qom, positionals) =>
+        {
+            var (path, property, info) = await QomSession.SetTargetAsync(qom, prog, positionals[..^1]);
+            // An unknown property is still sent (as a string), so that QEMU's own error names what is missing.
+            await qom.SetAsync(path, property, ValueCodec.Parse(positionals[^1], info?.Type ?? "str", property));
+        });
 }

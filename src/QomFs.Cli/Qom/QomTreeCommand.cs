@@ -13,16 +13,10 @@ static class QomTreeCommand
 
         """;
 
-    public static int Run(string prog, string[] argv) => CommandRunner.Run(prog, async () =>
-    {
-        var args = QomSession.Parser(prog, Usage + QomSession.SocketHelp).Parse(argv);
-        if (args is null) return ExitCodes.Ok;
-        if (args.Positionals.Count > 1) throw new UsageException($"expected at most one PATH (see '{prog} --help')");
-
-        var qom = await QomSession.ConnectAsync(args);
-        await using var _ = qom.Qmp;
-        await using var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 64 * 1024);
-        await QomTreeWriter.WriteAsync(qom, args.Positionals.FirstOrDefault() ?? QomPath.Root, stdout);
-        return ExitCodes.Ok;
-    });
+    public static int Run(string prog, string[] argv) =>
+        QomSession.Run(prog, argv, Usage, 0, 1, "at most one PATH", async (qom, positionals) =>
+        {
+            await using var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 64 * 1024);
+            await QomTreeWriter.WriteAsync(qom, positionals.FirstOrDefault() ?? QomPath.Root, stdout);
+        });
 }
