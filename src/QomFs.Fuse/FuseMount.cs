@@ -169,6 +169,41 @@ public sealed unsafe class FuseMount : IDisposable
         }
     }
 
+    /// <summary>
+    /// Makes the kernel forget what it cached of <paramref name="path"/> (a path inside the file system, "/a/b"):
+    /// its attributes, and unless <paramref name="attributesOnly"/> its cached contents too (for a directory, its
+    /// cached listing). The next access asks the file system again. With <paramref name="attributesOnly"/> it may be
+    /// called from any callback; otherwise not from a callback about the same file, whose page the kernel may hold
+    /// locked until the callback returns. Returns false if the kernel holds nothing for the path.
+    /// </summary>
+    /// <remarks>
+    /// libfuse's high-level API names files by path, the kernel by node id; a stat through the mount gives the id,
+    /// because libfuse reports node ids as inode numbers when use_ino is off (it always is here).
+    /// </remarks>
+    public bool Invalidate(string path, bool attributesOnly = false) =>
+        Notify(path, (session, node) => LibFuse.NotifyInvalInode(session, node, attributesOnly ? -1 : 0, 0));
+
+    /// <summary>
+    /// Makes the kernel forget the name <paramref name="name"/> in <paramref name="directory"/>, so that the next
+    /// lookup of it asks the file system. Not from a callback about that directory. False if the kernel holds nothing.
+    /// </summary>
+    public bool InvalidateEntry(string directory, string name) => Notify(directory, (session, node) =>
+    {
+        var bytes = Encoding.UTF8.GetBytes(name + "\0");
+        fixed (byte* p = bytes) return LibFuse.NotifyInvalEntry(session, node, p, (nuint)(bytes.Length - 1));
+    });
+
+    // Under the lock, so that the session cannot be destroyed meanwhile (TearDown takes the lock first).
+    bool Notify(string path, Func<nint, ulong, int> send)
+    {
+        lock (_lock)
+        {
+            if (_current != State.Running) return false;
+            var node = LibC.CachedInode(MountPoint + (path == "/" ? "" : path));
+            return node != 0 && send(LibFuse.GetSession(_fuse), node) == 0;
+        }
+    }
+
     int Loop()
     {
         var config = LibFuse.LoopCfgCreate();

@@ -6,9 +6,11 @@ using System.Text.Json.Nodes;
 namespace QomFs.Qmp;
 
 /// <summary>
-/// One QMP connection shared by any number of callers. Every command carries a short numeric id and its reply is
-/// routed back by that id, so commands from many threads can be in flight at once. A background reader routes
-/// replies and fans events out to subscribers; it never waits for a subscriber.
+/// One QMP connection shared by any number of callers, with any number of commands in flight at once. Requests
+/// carry no id: QEMU runs the commands of a connection one after the other and answers them in that order, so the
+/// n-th reply belongs to the n-th request, and an id would only cost bytes (QEMU 7.2 reads one request byte per
+/// main-loop iteration). A background reader routes replies and fans events out to subscribers; it never waits
+/// for a subscriber.
 /// </summary>
 public sealed class QmpClient : IAsyncDisposable, IDisposable
 {
@@ -17,14 +19,13 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
     readonly MessageReader _reader;
     readonly Lock _gate = new();
     readonly Lock _sendGate = new();
-    readonly Dictionary<long, PendingCommand> _pending = [];
-    // Ids of commands given up on (timeout, cancel) whose late reply has not come yet: not reused until it has.
-    readonly HashSet<long> _abandoned = [];
+    // Commands whose reply has not come yet, in the order they were sent, including those given up on (timeout,
+    // cancel): their late replies still take their turn.
+    readonly Queue<PendingCommand> _inFlight = new();
     readonly TaskCompletionSource<Exception> _disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     readonly CancellationTokenSource _stop = new();
     QmpEventSubscription[] _subscribers = [];
     Exception? _closed;
-    long _lastId;
     long _strayReplies;
 
     public QmpAddress Address { get; }
@@ -37,7 +38,7 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
     public Task<Exception> Disconnected => _disconnected.Task;
     public bool IsConnected => Volatile.Read(ref _closed) is null;
 
-    /// <summary>Replies that matched no pending command: late replies to commands that timed out.</summary>
+    /// <summary>Replies that came after their command was given up on (it timed out or was cancelled).</summary>
     public long StrayReplies => Interlocked.Read(ref _strayReplies);
 
     QmpClient(Socket socket, QmpAddress address, QmpClientOptions options)
@@ -103,22 +104,20 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
     {
         var limit = timeout ?? Options.CommandTimeout;
         var reply = new PendingCommand(command);
-        byte[] request;
-        lock (_gate)
+        var request = QmpRequest.Encode(command, writeArguments, id: null);
+        // Queued and sent under one lock, so that the queue's order is the order on the wire.
+        lock (_sendGate)
         {
-            if (_closed is not null) throw Gone(_closed);
-            reply.Id = NextId();
-            // Encoded under the lock only because the id is; a request is a few dozen bytes.
-            request = Encode(command, writeArguments, reply.Id);
-            _pending.Add(reply.Id, reply);
-        }
-        try
-        {
-            lock (_sendGate) _socket.Send(request);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            Close(new QmpConnectionException($"connection to {Address} lost: {e.Message}", e));
+            lock (_gate)
+            {
+                if (_closed is not null) throw Gone(_closed);
+                _inFlight.Enqueue(reply);
+            }
+            try { _socket.Send(request); }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                Close(new QmpConnectionException($"connection to {Address} lost: {e.Message}", e));
+            }
         }
 
         // The deadline and the cancellation complete the command themselves, rather than a WaitAsync wrapper:
@@ -147,34 +146,16 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
         }
     }
 
-    // Short ids: 1 to 9 in turn while at most nine commands are in flight, so a request carries one digit, not a
-    // growing counter (QEMU 7.2 reads one request byte per main-loop iteration). An id is never reused while its
-    // command, or the late reply of one given up on, is outstanding. Under _gate.
-    long NextId()
-    {
-        var limit = 9L;
-        while (_pending.Count + _abandoned.Count >= limit) limit = limit * 10 + 9;
-        var id = _lastId;
-        do id = id >= limit ? 1 : id + 1;
-        while (_pending.ContainsKey(id) || _abandoned.Contains(id));
-        return _lastId = id;
-    }
-
     /// <summary>Gives up on a command: false when its reply (or the end of the connection) came first.</summary>
     bool Abandon(PendingCommand reply)
     {
         lock (_gate)
         {
-            // The id may already serve a newer command if this one's reply came first.
-            if (!_pending.TryGetValue(reply.Id, out var current) || current != reply) return false;
-            _pending.Remove(reply.Id);
-            if (_abandoned.Count >= MaxAbandoned) _abandoned.Clear(); // a server that never answers: stop tracking
-            _abandoned.Add(reply.Id);
+            if (reply.Answered || _closed is not null) return false;
+            reply.Abandoned = true;
             return true;
         }
     }
-
-    const int MaxAbandoned = 10_000;
 
     /// <summary>Runs a command whose arguments are a JSON object, as a shell builds them.</summary>
     public Task<QmpResult> ExecuteAsync(string command, JsonObject? arguments, TimeSpan? timeout = null, CancellationToken cancel = default) =>
@@ -208,11 +189,6 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
     {
         lock (_gate) _subscribers = _subscribers.Where(x => x != s).ToArray();
     }
-
-    // Compact JSON, "execute" first and a short numeric id: QEMU 7.2 reads one request byte per main-loop
-    // iteration, so every byte costs. No trailing newline either: QEMU's JSON streamer acts on the closing brace.
-    static byte[] Encode(string command, Action<Utf8JsonWriter>? writeArguments, long id) =>
-        QmpRequest.Encode(command, writeArguments, id);
 
     // A thread of its own that blocks in poll/recv: a reply wakes the waiting caller directly, with no hop through
     // the socket engine's thread and the thread pool first.
@@ -261,24 +237,19 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>The command a reply answers: the oldest one sent. Null if it was given up on.</summary>
+    /// <exception cref="QmpProtocolException">a reply when no command is waiting for one.</exception>
     PendingCommand? TakePending(in QmpMessage message)
     {
-        PendingCommand? reply = null;
+        PendingCommand reply;
         lock (_gate)
         {
-            if (message.Id is long id)
-            {
-                if (!_pending.Remove(id, out reply)) _abandoned.Remove(id);
-            }
-            else if (!message.HasId && _pending.Count > 0)
-            {
-                // A reply without an id can only be QEMU answering the oldest request: it answers in order.
-                var oldest = _pending.Values.MinBy(p => p.Sequence)!;
-                _pending.Remove(oldest.Id, out reply);
-            }
+            if (!_inFlight.TryDequeue(out reply!)) throw new QmpProtocolException("a reply to no command");
+            reply.Answered = true;
         }
-        if (reply is null) Interlocked.Increment(ref _strayReplies);
-        return reply;
+        if (!reply.Abandoned) return reply;
+        Interlocked.Increment(ref _strayReplies);
+        return null;
     }
 
     void Publish(in QmpMessage message, ReadOnlySpan<byte> line)
@@ -303,9 +274,8 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
         {
             if (_closed is not null) return;
             _closed = reason;
-            pending = [.. _pending.Values];
-            _pending.Clear();
-            _abandoned.Clear();
+            pending = [.. _inFlight];
+            _inFlight.Clear();
             subscribers = _subscribers;
             _subscribers = [];
         }
@@ -330,11 +300,10 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
 
     sealed class PendingCommand(string command) : TaskCompletionSource<QmpResult>(TaskCreationOptions.RunContinuationsAsynchronously)
     {
-        static long s_sequence;
         public string Command { get; } = command;
-        /// <summary>Send order, for a reply without an id.</summary>
-        public long Sequence { get; } = Interlocked.Increment(ref s_sequence);
-        public long Id { get; set; }
+        // Under _gate: whichever of the reply and the give-up comes first completes the command.
+        public bool Answered { get; set; }
+        public bool Abandoned { get; set; }
         public Timer? Timer { get; set; }
         public CancellationTokenRegistration Cancellation { get; set; }
     }

@@ -46,12 +46,21 @@ public sealed class QomCache
     public Task<byte[]> GetTextAsync(string path, string name) =>
         GetShared(_values, (path, name), async k => ValueCodec.Format((await _qom.GetAsync(k.Item1, k.Item2)).Json.Span));
 
-    /// <summary>The length of a value's text if it is cached and fresh; no QMP traffic.</summary>
-    public bool TryPeekTextLength(string path, string name, out int length)
+    /// <summary>The length of a value's text, and when it was fetched, if it is cached and fresh; no QMP traffic.</summary>
+    public bool TryPeekText(string path, string name, out int length, out DateTimeOffset fetched)
     {
-        length = 0;
+        (length, fetched) = (0, default);
         if (_values is null || !_values.TryGet((path, name), out var entry) || !entry.Task.IsCompletedSuccessfully) return false;
-        length = entry.Task.Result.Length;
+        (length, fetched) = (entry.Task.Result.Length, entry.Fetched);
+        return true;
+    }
+
+    /// <summary>When an object's listing was fetched, if it is cached and fresh; no QMP traffic.</summary>
+    public bool TryPeekListing(string path, out DateTimeOffset fetched)
+    {
+        fetched = default;
+        if (_listings is null || !_listings.TryGet(path, out var entry) || !entry.Task.IsCompletedSuccessfully) return false;
+        fetched = entry.Fetched;
         return true;
     }
 
@@ -105,5 +114,8 @@ public sealed class QomCache
     sealed class Shared<T>(Task<T> task)
     {
         public Task<T> Task { get; } = task;
+
+        /// <summary>When the command was sent: every fetch of a key gets a time of its own.</summary>
+        public DateTimeOffset Fetched { get; } = DateTimeOffset.UtcNow;
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using BitFaster.Caching.Lru;
 using System.Text;
 using QomFs.Fuse;
 using QomFs.Qom;
@@ -10,23 +11,59 @@ namespace QomFs;
 /// properties symlinks, every other property a file whose text is the codec's. The only class that knows both
 /// FUSE and QOM. Values are fetched only when a file is read: listings and attributes never cost a qom-get.
 /// </summary>
+/// <remarks>
+/// With a cache TTL the kernel serves repeated reads itself. Open answers ENOSYS, which tells the kernel that
+/// files need no OPEN or RELEASE at all, and keeps their pages; an unread value shows the size of one page, as
+/// in sysfs, and a read trims it to the value's length (a short read is end of file). The kernel keeps those
+/// pages only while the attributes it has are fresh (the TTL): every fetch of a value or listing shows a
+/// modification time of its own, so an attribute refresh after a refetch drops the stale pages. Without a
+/// cache (TTL 0) files are opened with direct I/O and every read(2) reaches QEMU.
+/// </remarks>
 public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLog log) : IFuseFileSystem
 {
     /// <summary>What an unset link points to: a name that exists nowhere, so it dangles visibly.</summary>
     public const string UnsetLinkTarget = "<unset>";
 
-    // A write shorter than this is taken to end the value (echo, printf of a short value, stdio's last chunk)
-    // and is set at once, so that a rejection fails that very write(2). Longer writes may be followed by more;
-    // they are set at the next short write or at close.
-    const int ShortWrite = 4096;
+    /// <summary>The size of a file whose value is not cached: an upper bound for the kernel, like sysfs's page.</summary>
+    public const int UnreadSize = PageSize;
 
-    readonly ConcurrentDictionary<ulong, OpenFile> _open = new();
+    /// <summary>st_blksize of a file: stdio buffers this much, so a value up to it goes out in one write(2).</summary>
+    public const int WriteBlockSize = 64 * 1024;
+
+    /// <summary>How long a held write waits for the write that continues it (see Write).</summary>
+    public static readonly TimeSpan HoldTime = TimeSpan.FromMilliseconds(100);
+
+    const int PageSize = 4096;
+    const int O_APPEND = 0x400;
+
+    readonly bool _pageCache = cache.Ttl > TimeSpan.Zero;
+    // Direct I/O: each open file's snapshot of its value (fresh at offset 0), so a value read in several
+    // chunks is never torn.
+    readonly ConcurrentDictionary<ulong, byte[]> _snapshots = new();
     long _nextHandle;
+    // Page cache: values longer than the kernel asked for at offset 0, so that later pages come from the same value.
+    readonly ConcurrentDictionary<string, byte[]> _longValues = new(StringComparer.Ordinal);
+    // Writes: values held for more (see Write), and what the last writes set, so that a write continuing where it
+    // ended extends that value.
+    readonly Lock _writeGate = new();
+    readonly Dictionary<string, Held> _held = new(StringComparer.Ordinal);
+    readonly ConcurrentLru<string, byte[]> _written = new(64);
+
+    /// <summary>The mount, for telling the kernel to drop what it cached; set once the file system is mounted.</summary>
+    public FuseMount? Mount { get; set; }
 
     public int GetAttr(ReadOnlySpan<byte> path, ref FuseStat stat, FuseFileInfoRef fi)
     {
         var node = Resolve(FusePath.GetString(path));
         Fill(node, ref stat);
+        return 0;
+    }
+
+    public int OpenDir(ReadOnlySpan<byte> path, ref FuseFileInfo fi)
+    {
+        // The kernel may keep a listing for as long as the directory's attributes are fresh; its modification
+        // time changes with every fetch of the listing (see Fill), which makes the kernel list it again.
+        fi.CacheReaddir = fi.KeepCache = _pageCache;
         return 0;
     }
 
@@ -67,81 +104,156 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
         var node = Resolve(FusePath.GetString(path));
         if (node.Kind != NodeKind.File) return node.Kind == NodeKind.Directory ? -Errno.EISDIR : -Errno.EINVAL;
         if (options.ReadOnly && fi.AccessMode != 0) return -Errno.EROFS;
+        // No OPEN, RELEASE or per-open state from now on, for every file: see the remarks above.
+        if (_pageCache) return -Errno.ENOSYS;
         var handle = (ulong)Interlocked.Increment(ref _nextHandle);
-        _open[handle] = new OpenFile(node.Owner, node.Property!);
+        _snapshots[handle] = [];
         fi.FileHandle = handle;
-        // Values change behind the kernel's back and their size is unknown until read: no page cache.
         fi.DirectIo = true;
-        // A read-only open has nothing to set at close: spare the kernel's FLUSH round trip on every close(2).
-        fi.NoFlush = fi.AccessMode == 0;
+        fi.NoFlush = true; // a write sets its value when it is made; close has nothing left to do
         return 0;
     }
 
     public int Read(ReadOnlySpan<byte> path, ulong offset, Span<byte> buffer, ref FuseFileInfo fi)
     {
-        var file = Handle(fi);
-        byte[] text;
-        lock (file.Gate)
-        {
-            if (offset == 0 || file.Snapshot is null)
-                file.Snapshot = Run(() => cache.GetTextAsync(file.ObjectPath, file.Property.Name), e => LogRead(file, e));
-            text = file.Snapshot;
-        }
+        var name = FusePath.GetString(path);
+        var text = _pageCache ? PageRead(name, offset, buffer.Length) : DirectRead(name, offset, fi.FileHandle);
         if (offset >= (ulong)text.Length) return 0;
         var n = Math.Min(buffer.Length, text.Length - (int)offset);
         text.AsSpan((int)offset, n).CopyTo(buffer);
         return n;
     }
 
+    byte[] DirectRead(string path, ulong offset, ulong handle)
+    {
+        if (!_snapshots.TryGetValue(handle, out var text)) throw new FuseException(Errno.EBADF);
+        if (offset == 0 || text.Length == 0) _snapshots[handle] = text = Fetch(path);
+        return text;
+    }
+
+    byte[] PageRead(string path, ulong offset, int count)
+    {
+        if (offset != 0 && _longValues.TryGetValue(path, out var text)) return text;
+        text = Fetch(path);
+        if (text.Length <= (long)offset + count)
+        {
+            _longValues.TryRemove(path, out _);
+            return text;
+        }
+        // The value goes on past what the kernel asked for, so it may think the file ends here (an unread file
+        // shows one page): make it ask for the attributes again, which now give the length.
+        _longValues[path] = text;
+        Mount?.Invalidate(path, attributesOnly: true);
+        return text;
+    }
+
+    byte[] Fetch(string path)
+    {
+        var node = Resolve(path);
+        if (node.Kind != NodeKind.File) throw new FuseException(Errno.EISDIR);
+        return Run(() => cache.GetTextAsync(node.Owner, node.Name), e => LogRead(path, e));
+    }
+
+    /// <summary>
+    /// Sets a value, sysfs-style. A write whose length is a whole number of pages looks like a full buffer (stdio,
+    /// <c>dd</c>, <c>cat</c> in chunks, the kernel splitting a large write): more may follow, so it is held. Any
+    /// other write ends the value and sets it at once, so that a rejection fails that very write(2). A write that
+    /// continues where the previous one to the file ended extends that value (held or already set).
+    /// </summary>
     public int Write(ReadOnlySpan<byte> path, ulong offset, ReadOnlySpan<byte> data, ref FuseFileInfo fi)
     {
-        var file = Handle(fi);
-        lock (file.Gate)
+        var name = FusePath.GetString(path);
+        var node = Resolve(name);
+        if (node.Kind != NodeKind.File) return -Errno.EISDIR;
+        lock (_writeGate)
         {
-            if (file.Broken != 0) return -file.Broken;
-            if (offset != (ulong)file.Written.Length) return file.Break(Errno.ESPIPE);
-            if (file.Written.Length + data.Length > options.MaxWriteBytes) return file.Break(Errno.EFBIG);
-            file.Written.Write(data);
-            file.Dirty = true;
-            if (data.Length < ShortWrite)
+            var before = TakeHeld(name)?.Value;
+            byte[] value;
+            if (offset == 0 || (fi.Flags & O_APPEND) != 0) value = data.ToArray();
+            else if (before is not null && (ulong)before.Length == offset) value = [.. before, .. data];
+            else if (before is null && _written.TryGet(name, out var set) && (ulong)set.Length == offset) value = [.. set, .. data];
+            else return -Errno.ESPIPE;
+            _written.TryRemove(name);
+            if (value.Length > options.MaxWriteBytes) return -Errno.EFBIG;
+            if (data.Length > 0 && data.Length % PageSize == 0)
             {
-                var error = Commit(file);
-                if (error != 0) return error;
+                var waiting = new Held(value, node);
+                _held[name] = waiting;
+                waiting.Timer = new Timer(_ => SetHeld(name, waiting), null, HoldTime, Timeout.InfiniteTimeSpan);
+                return data.Length;
             }
+            var errno = Set(name, node, value);
+            return errno == 0 ? data.Length : -errno;
         }
-        return data.Length;
+    }
+
+    // Under _writeGate: the held value of a file, if any, no longer held.
+    Held? TakeHeld(string name)
+    {
+        if (!_held.Remove(name, out var held)) return null;
+        held.Timer?.Dispose();
+        return held;
+    }
+
+    // A held value that nothing continued (or, if given, that very one): set it now. Its writer may have closed the
+    // file already, so an error can only be logged.
+    void SetHeld(string name, Held? only = null)
+    {
+        lock (_writeGate)
+        {
+            if (!_held.TryGetValue(name, out var held) || (only is not null && held != only)) return;
+            TakeHeld(name);
+            Set(name, held.Node, held.Value);
+        }
+    }
+
+    sealed class Held(byte[] value, Node node)
+    {
+        public byte[] Value { get; } = value;
+        public Node Node { get; } = node;
+        public Timer? Timer { get; set; }
+    }
+
+    int Set(string name, Node node, byte[] value)
+    {
+        try
+        {
+            Run(() => cache.SetTextAsync(node.Owner, node.Property!, value), ErrnoMapping.ForWrite);
+            _written.AddOrUpdate(name, value);
+            return 0;
+        }
+        catch (FuseException e)
+        {
+            log.Write($"write {name}: {e.Message}");
+            return e.Errno;
+        }
     }
 
     public int Truncate(ReadOnlySpan<byte> path, ulong length, FuseFileInfoRef fi)
     {
         if (options.ReadOnly) return -Errno.EROFS;
-        if (fi.IsNull)
-        {
-            // open(O_TRUNC) truncates before it opens: a write follows, or nothing does.
-            var node = Resolve(FusePath.GetString(path));
-            return node.Kind != NodeKind.File ? -Errno.EINVAL : length == 0 ? 0 : -Errno.EINVAL;
-        }
+        var name = FusePath.GetString(path);
+        if (Resolve(name).Kind != NodeKind.File) return -Errno.EINVAL;
+        // open(O_TRUNC) truncates before the writes of a new value; any other length means nothing for a value.
         if (length != 0) return -Errno.EINVAL;
-        var file = Handle(fi.Value);
-        lock (file.Gate)
-        {
-            file.Written.SetLength(0);
-            file.Dirty = false;
-            file.Broken = 0;
-        }
+        SetHeld(name);
+        _written.TryRemove(name);
         return 0;
     }
 
-    public int Flush(ReadOnlySpan<byte> path, ref FuseFileInfo fi)
+    // Close has nothing to do (see Write): ENOSYS spares every later close(2) the kernel's FLUSH round trip.
+    public int Flush(ReadOnlySpan<byte> path, ref FuseFileInfo fi) => -Errno.ENOSYS;
+
+    /// <summary>At unmount, sets what is still held.</summary>
+    public void Destroy()
     {
-        var file = Handle(fi);
-        lock (file.Gate) return file.Dirty ? Commit(file) : 0;
+        lock (_writeGate)
+            foreach (var name in _held.Keys.ToArray()) SetHeld(name);
     }
 
     public int Release(ReadOnlySpan<byte> path, ref FuseFileInfo fi)
     {
-        if (!_open.TryRemove(fi.FileHandle, out var file)) return 0;
-        lock (file.Gate) if (file.Dirty) Commit(file);
+        _snapshots.TryRemove(fi.FileHandle, out _);
         return 0;
     }
 
@@ -206,52 +318,37 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
     {
         stat.Uid = options.Uid;
         stat.Gid = options.Gid;
-        stat.SetAllTimes(options.MountTime);
-        stat.BlockSize = 4096;
+        var time = options.MountTime;
         switch (node.Kind)
         {
             case NodeKind.Directory:
                 stat.Mode = FuseStat.S_IFDIR | 0b111_101_101;
                 stat.LinkCount = 2;
+                stat.BlockSize = 4096;
+                if (cache.TryPeekListing(node.Path, out var listed)) time = listed;
                 break;
             case NodeKind.Link:
                 stat.Mode = FuseStat.S_IFLNK | 0b111_111_111;
                 stat.LinkCount = 1;
+                stat.BlockSize = 4096;
                 break;
             default:
                 stat.Mode = FuseStat.S_IFREG | (options.ReadOnly ? 0b100_100_100u : 0b110_100_100u);
                 stat.LinkCount = 1;
-                // The size is known only once the value was read; until then 0, as in /proc. Reads use direct
-                // I/O, so tools read to end of file whatever the size says.
-                stat.Size = cache.TryPeekTextLength(node.Owner, node.Name, out var length) ? length : 0;
+                stat.BlockSize = WriteBlockSize;
+                if (cache.TryPeekText(node.Owner, node.Name, out var length, out var fetched)) (stat.Size, time) = (length, fetched);
+                else stat.Size = _pageCache ? UnreadSize : 0;
                 stat.Blocks = (stat.Size + 511) / 512;
                 break;
         }
+        stat.SetAllTimes(time);
     }
 
-    int Commit(OpenFile file)
+    int LogRead(string path, Exception e)
     {
-        file.Dirty = false;
-        try
-        {
-            Run(() => cache.SetTextAsync(file.ObjectPath, file.Property, file.Written.ToArray()), ErrnoMapping.ForWrite);
-            return 0;
-        }
-        catch (FuseException e)
-        {
-            log.Write($"write {QomPath.Combine(file.ObjectPath, file.Property.Name)}: {e.Message}");
-            return -e.Errno;
-        }
-    }
-
-    int LogRead(OpenFile file, Exception e)
-    {
-        log.Write($"read {QomPath.Combine(file.ObjectPath, file.Property.Name)}: {e.Message}");
+        log.Write($"read {path}: {e.Message}");
         return ErrnoMapping.ForRead(e);
     }
-
-    OpenFile Handle(in FuseFileInfo fi) =>
-        _open.TryGetValue(fi.FileHandle, out var file) ? file : throw new FuseException(Errno.EBADF);
 
     /// <summary>
     /// Runs a QMP task to completion on this FUSE worker thread; a failure becomes the errno <paramref name="map"/>

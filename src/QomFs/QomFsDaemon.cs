@@ -40,6 +40,7 @@ public static class QomFsDaemon
             NegativeTimeout = ttl,
             UnhandledException = e => log.Write($"internal error: {e}"),
         }).ExitOnSignals();
+        fs.Mount = mount;
 
         using var stop = new CancellationTokenSource();
         var watch = WatchAsync(o, qmpOptions, qom, cache, log, mount, stop.Token);
@@ -67,7 +68,7 @@ public static class QomFsDaemon
             var qmp = qom.Qmp;
             using (var events = qmp.SubscribeEvents())
             {
-                var forgetting = ForgetDeletedDevicesAsync(events, cache, log);
+                var forgetting = ForgetDeletedDevicesAsync(events, cache, mount, log);
                 var gone = await Task.WhenAny(qmp.Disconnected, Task.Delay(Timeout.Infinite, stop)).ConfigureAwait(false);
                 if (gone != qmp.Disconnected) return false;
                 log.Write($"QEMU went away ({qmp.Disconnected.Result.Message})");
@@ -99,14 +100,17 @@ public static class QomFsDaemon
         }
     }
 
-    // A deleted device's subtree must not outlive it in the cache for a whole TTL.
-    static async Task ForgetDeletedDevicesAsync(QmpEventSubscription events, QomCache cache, DaemonLog log)
+    // A deleted device's subtree must not outlive it in our cache or the kernel's for a whole TTL.
+    static async Task ForgetDeletedDevicesAsync(QmpEventSubscription events, QomCache cache, FuseMount mount, DaemonLog log)
     {
         await foreach (var e in events.Reader.ReadAllAsync().ConfigureAwait(false))
         {
             if (e.Name != "DEVICE_DELETED" || !e.Data.TryGetProperty("path", out var p) || p.GetString() is not { } path) continue;
             log.Write($"device {path} deleted");
             cache.InvalidateSubtree(path);
+            var parent = QomPath.Parent(path);
+            mount.InvalidateEntry(parent, QomPath.Name(path));
+            mount.Invalidate(parent);
         }
     }
 

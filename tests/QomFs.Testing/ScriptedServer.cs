@@ -99,7 +99,8 @@ public sealed class ScriptedConnection(Socket socket, CancellationToken stop) : 
                 using var doc = System.Text.Json.JsonDocument.Parse(json);
                 var root = doc.RootElement.Clone();
                 var execute = root.TryGetProperty("execute", out var e) ? e.GetString() ?? "" : "";
-                var id = root.TryGetProperty("id", out var i) ? i.GetRawText() : null;
+                // Echoed as QEMU does; "null" when the request had none, so that a reply template stays JSON.
+                var id = root.TryGetProperty("id", out var i) ? i.GetRawText() : "null";
                 return new ScriptedRequest(json, execute, id, root);
             }
             var n = await socket.ReceiveAsync(_buffer, SocketFlags.None, stop);

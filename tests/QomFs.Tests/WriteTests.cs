@@ -69,21 +69,45 @@ public class WriteTests
     }
 
     [Test]
-    public async Task ARejectedLongValueFailsAtTheLatestAtClose()
+    public async Task ARejectedLongValueFailsTheWriteThatEndsIt()
     {
         var before = await _m.Raw("/machine", "phandle-start");
         var chunk = Encoding.ASCII.GetBytes(new string('9', 4096));
-        Assert.That(Posix.Write(_m.P("/machine/phandle-start"), chunk, chunk), Is.EqualTo(Posix.EINVAL));
+        Assert.That(Posix.Write(_m.P("/machine/phandle-start"), chunk, chunk, "9\n"u8.ToArray()), Is.EqualTo(Posix.EINVAL));
         Assert.That(await _m.Raw("/machine", "phandle-start"), Is.EqualTo(before));
     }
 
     [Test]
-    public async Task OverOneMebibyteIsEfbig()
+    public async Task AValueOfWholePagesIsSetWhenNothingContinuesIt()
+    {
+        // 8 KiB in page-sized writes looks like more is coming: it is held, then set once nothing follows.
+        var value = new string('p', 8192);
+        var chunk = Encoding.ASCII.GetBytes(value[..4096]);
+        Assert.That(Posix.Write(_m.P("/machine/dt-compatible"), chunk, chunk), Is.EqualTo(0));
+        await Wait.UntilAsync(async () => await _m.Raw("/machine", "dt-compatible") == "\"" + value + "\"",
+            TimeSpan.FromSeconds(5), "the held value to be set");
+    }
+
+    [Test]
+    public async Task ARejectedHeldValueIsLoggedAndChangesNothing()
+    {
+        var before = await _m.Raw("/machine", "phandle-start");
+        var chunk = Encoding.ASCII.GetBytes(new string('9', 4096));
+        Assert.That(Posix.Write(_m.P("/machine/phandle-start"), chunk, chunk), Is.EqualTo(0), "nothing ended the value while the file was open");
+        await Wait.UntilAsync(() => Task.FromResult(_m.Log.Contains("write /machine/phandle-start: ")), TimeSpan.FromSeconds(5), "the refusal in the log");
+        Assert.That(await _m.Raw("/machine", "phandle-start"), Is.EqualTo(before));
+    }
+
+    [Test]
+    public async Task OverSixtyFourKibibytesIsEfbig()
     {
         var before = await _m.Raw("/machine", "dt-compatible");
-        var chunk = new byte[128 * 1024];
-        Array.Fill(chunk, (byte)'z');
-        Assert.That(Posix.Write(_m.P("/machine/dt-compatible"), Enumerable.Repeat(chunk, 9).ToArray()), Is.EqualTo(Posix.EFBIG));
+        var page = new byte[4096];
+        Array.Fill(page, (byte)'z');
+        Assert.That(Posix.Write(_m.P("/machine/dt-compatible"), Enumerable.Repeat(page, 17).ToArray()), Is.EqualTo(Posix.EFBIG), "in pages");
+        var whole = new byte[64 * 1024 + 1];
+        Array.Fill(whole, (byte)'z');
+        Assert.That(Posix.Write(_m.P("/machine/dt-compatible"), whole), Is.EqualTo(Posix.EFBIG), "in one write");
         Assert.That(await _m.Raw("/machine", "dt-compatible"), Is.EqualTo(before));
     }
 

@@ -23,6 +23,9 @@ internal static unsafe class LibFuse
     internal static readonly delegate* unmanaged<nint, uint, void> LoopCfgSetMaxThreads;
     internal static readonly delegate* unmanaged<FuseContextNative*> GetContext;
     internal static readonly delegate* unmanaged<FuseArgs*, void> OptFreeArgs;
+    internal static readonly delegate* unmanaged<nint, nint> GetSession;
+    internal static readonly delegate* unmanaged<nint, ulong, long, long, int> NotifyInvalInode;
+    internal static readonly delegate* unmanaged<nint, ulong, byte*, nuint, int> NotifyInvalEntry;
 
     static LibFuse()
     {
@@ -39,6 +42,9 @@ internal static unsafe class LibFuse
         LoopCfgSetMaxThreads = (delegate* unmanaged<nint, uint, void>)Symbol(handle, "fuse_loop_cfg_set_max_threads", "FUSE_3.12");
         GetContext = (delegate* unmanaged<FuseContextNative*>)Symbol(handle, "fuse_get_context", "FUSE_3.0");
         OptFreeArgs = (delegate* unmanaged<FuseArgs*, void>)Symbol(handle, "fuse_opt_free_args", "FUSE_3.0");
+        GetSession = (delegate* unmanaged<nint, nint>)Symbol(handle, "fuse_get_session", "FUSE_3.0");
+        NotifyInvalInode = (delegate* unmanaged<nint, ulong, long, long, int>)Symbol(handle, "fuse_lowlevel_notify_inval_inode", "FUSE_3.0");
+        NotifyInvalEntry = (delegate* unmanaged<nint, ulong, byte*, nuint, int>)Symbol(handle, "fuse_lowlevel_notify_inval_entry", "FUSE_3.0");
     }
 
     static nint Symbol(nint handle, string name, string version)
