@@ -24,7 +24,12 @@ public interface IFuseFileSystem
     /// zeroed, so a shorter target is NUL-terminated already.</summary>
     int ReadLink(ReadOnlySpan<byte> path, Span<byte> buffer) => -Errno.EINVAL;
 
-    /// <summary>open(2) of an existing file. May set <see cref="FuseFileInfo.FileHandle"/>, DirectIo, KeepCache, NonSeekable.</summary>
+    /// <summary>
+    /// open(2) of an existing file. May set <see cref="FuseFileInfo.FileHandle"/>, DirectIo, KeepCache, NonSeekable.
+    /// Returning -ENOSYS means success, and that no file needs Open or Release at all: the kernel stops sending them
+    /// for the rest of the mount, calls Read and Write with a FileHandle of 0, and keeps file pages cached for as
+    /// long as the file's attributes are valid (a changed size or modification time drops them).
+    /// </summary>
     int Open(ReadOnlySpan<byte> path, ref FuseFileInfo fi) => 0;
 
     /// <summary>Reads into <paramref name="buffer"/> at <paramref name="offset"/>; returns the byte count, 0 at end of file.</summary>
@@ -37,7 +42,8 @@ public interface IFuseFileSystem
     /// (the binding turns atomic O_TRUNC off so that Open never has to look for the flag).</summary>
     int Truncate(ReadOnlySpan<byte> path, ulong length, FuseFileInfoRef fi) => -Errno.EPERM;
 
-    /// <summary>Called on each close(2) of a descriptor (possibly several per Open); the place to report write errors.</summary>
+    /// <summary>Called on each close(2) of a descriptor (possibly several per Open); the place to report write errors.
+    /// Returning -ENOSYS makes the kernel stop sending it for the rest of the mount.</summary>
     int Flush(ReadOnlySpan<byte> path, ref FuseFileInfo fi) => 0;
 
     /// <summary>The last close of an Open; the result is ignored by the kernel.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using BitFaster.Caching;
 using BitFaster.Caching.Lru;
 using QomFs.Qmp;
@@ -24,6 +25,8 @@ public sealed class QomCache
     readonly QomClient _qom;
     readonly ICache<string, Shared<QomListing>>? _listings;
     readonly ICache<(string Path, string Name), Shared<byte[]>>? _values;
+    // How often each value was fetched before: a generation number per fetch, so that a refetch can be told apart.
+    readonly ConcurrentDictionary<(string Path, string Name), int> _fetches = new();
 
     public QomCache(QomClient qom, TimeSpan ttl, int capacity = 4096)
     {
@@ -44,23 +47,18 @@ public sealed class QomCache
 
     /// <summary>A property's value as the codec's text (UTF-8, with its newline).</summary>
     public Task<byte[]> GetTextAsync(string path, string name) =>
-        GetShared(_values, (path, name), async k => ValueCodec.Format((await _qom.GetAsync(k.Item1, k.Item2)).Json.Span));
+        GetShared(_values, (path, name), async k => ValueCodec.Format((await _qom.GetAsync(k.Item1, k.Item2)).Json.Span),
+            k => _fetches.AddOrUpdate(k, 0, static (_, n) => n + 1));
 
-    /// <summary>The length of a value's text, and when it was fetched, if it is cached and fresh; no QMP traffic.</summary>
-    public bool TryPeekText(string path, string name, out int length, out DateTimeOffset fetched)
+    /// <summary>
+    /// The length of a value's text if it is cached and fresh, and the generation of that fetch (0 for the first
+    /// fetch of the property, then 1, 2...); no QMP traffic.
+    /// </summary>
+    public bool TryPeekText(string path, string name, out int length, out int generation)
     {
-        (length, fetched) = (0, default);
+        (length, generation) = (0, 0);
         if (_values is null || !_values.TryGet((path, name), out var entry) || !entry.Task.IsCompletedSuccessfully) return false;
-        (length, fetched) = (entry.Task.Result.Length, entry.Fetched);
-        return true;
-    }
-
-    /// <summary>When an object's listing was fetched, if it is cached and fresh; no QMP traffic.</summary>
-    public bool TryPeekListing(string path, out DateTimeOffset fetched)
-    {
-        fetched = default;
-        if (_listings is null || !_listings.TryGet(path, out var entry) || !entry.Task.IsCompletedSuccessfully) return false;
-        fetched = entry.Fetched;
+        (length, generation) = (entry.Task.Result.Length, entry.Generation);
         return true;
     }
 
@@ -91,10 +89,11 @@ public sealed class QomCache
         _values?.Clear();
     }
 
-    static async Task<T> GetShared<TKey, T>(ICache<TKey, Shared<T>>? cache, TKey key, Func<TKey, Task<T>> fetch) where TKey : notnull
+    static async Task<T> GetShared<TKey, T>(ICache<TKey, Shared<T>>? cache, TKey key, Func<TKey, Task<T>> fetch,
+        Func<TKey, int>? generation = null) where TKey : notnull
     {
         if (cache is null) return await fetch(key);
-        var entry = cache.GetOrAdd(key, static (k, f) => new Shared<T>(f(k)), fetch);
+        var entry = cache.GetOrAdd(key, static (k, f) => new Shared<T>(f.Fetch(k), f.Generation?.Invoke(k) ?? 0), (Fetch: fetch, Generation: generation));
         try
         {
             return await entry.Task;
@@ -111,11 +110,9 @@ public sealed class QomCache
     /// A command in flight or done, shared by every caller of one key. Not the Task itself: the cache disposes
     /// IDisposable values it evicts, and disposing a Task still in flight (its TTL ran out first) throws.
     /// </summary>
-    sealed class Shared<T>(Task<T> task)
+    sealed class Shared<T>(Task<T> task, int generation)
     {
         public Task<T> Task { get; } = task;
-
-        /// <summary>When the command was sent: every fetch of a key gets a time of its own.</summary>
-        public DateTimeOffset Fetched { get; } = DateTimeOffset.UtcNow;
+        public int Generation { get; } = generation;
     }
 }

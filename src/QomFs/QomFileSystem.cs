@@ -15,7 +15,7 @@ namespace QomFs;
 /// With a cache TTL the kernel serves repeated reads itself. Open answers ENOSYS, which tells the kernel that
 /// files need no OPEN or RELEASE at all, and keeps their pages; an unread value shows the size of one page, as
 /// in sysfs, and a read trims it to the value's length (a short read is end of file). The kernel keeps those
-/// pages only while the attributes it has are fresh (the TTL): every fetch of a value or listing shows a
+/// pages only while the attributes it has are fresh (the TTL): every fetch of a value shows a
 /// modification time of its own, so an attribute refresh after a refetch drops the stale pages. Without a
 /// cache (TTL 0) files are opened with direct I/O and every read(2) reaches QEMU.
 /// </remarks>
@@ -56,14 +56,6 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
     {
         var node = Resolve(FusePath.GetString(path));
         Fill(node, ref stat);
-        return 0;
-    }
-
-    public int OpenDir(ReadOnlySpan<byte> path, ref FuseFileInfo fi)
-    {
-        // The kernel may keep a listing for as long as the directory's attributes are fresh; its modification
-        // time changes with every fetch of the listing (see Fill), which makes the kernel list it again.
-        fi.CacheReaddir = fi.KeepCache = _pageCache;
         return 0;
     }
 
@@ -325,7 +317,6 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
                 stat.Mode = FuseStat.S_IFDIR | 0b111_101_101;
                 stat.LinkCount = 2;
                 stat.BlockSize = 4096;
-                if (cache.TryPeekListing(node.Path, out var listed)) time = listed;
                 break;
             case NodeKind.Link:
                 stat.Mode = FuseStat.S_IFLNK | 0b111_111_111;
@@ -336,13 +327,26 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
                 stat.Mode = FuseStat.S_IFREG | (options.ReadOnly ? 0b100_100_100u : 0b110_100_100u);
                 stat.LinkCount = 1;
                 stat.BlockSize = WriteBlockSize;
-                if (cache.TryPeekText(node.Owner, node.Name, out var length, out var fetched)) (stat.Size, time) = (length, fetched);
+                if (cache.TryPeekText(node.Owner, node.Name, out var length, out var generation))
+                {
+                    stat.Size = length;
+                    time = time.AddTicks(FetchTicks(length, generation));
+                }
                 else stat.Size = _pageCache ? UnreadSize : 0;
                 stat.Blocks = (stat.Size + 511) / 512;
                 break;
         }
         stat.SetAllTimes(time);
     }
+
+    /// <summary>
+    /// How far past the mount time a cached value's modification time is. The kernel drops a file's pages when a
+    /// refresh of its attributes shows another size or time, so every refetch must look different (2 ticks per
+    /// generation), while the first fetch keeps the time an unread file shows: the kernel trimmed the size to the
+    /// value's length when it read it, so nothing changed and its pages stay. A first value exactly one page long
+    /// would look unread, hence its odd tick.
+    /// </summary>
+    static long FetchTicks(int length, int generation) => 2L * generation + (length == UnreadSize ? 1 : 0);
 
     int LogRead(string path, Exception e)
     {

@@ -120,6 +120,27 @@ public class FileSystemTests
     }
 
     [Test]
+    public void InvalidateMakesTheKernelAskForAttributesAgain()
+    {
+        Assert.That(Ok("stat -c %s hello"), Is.EqualTo("12\n"));
+        _fs.SetContent("/hello", "hello again, world\n");
+        Assert.That(Ok("stat -c %s hello"), Is.EqualTo("12\n"), "the kernel keeps attributes for their timeout");
+        Assert.That(_mount.Mount.Invalidate("/hello", attributesOnly: true), Is.True);
+        Assert.That(Ok("stat -c %s hello"), Is.EqualTo("19\n"));
+        Assert.That(_mount.Mount.Invalidate("/not-there"), Is.False, "nothing cached, nothing to say");
+    }
+
+    [Test]
+    public void InvalidateEntryMakesTheKernelLookTheNameUpAgain()
+    {
+        Assert.That(Ok("stat -c %s hello"), Is.EqualTo("12\n"));
+        _fs.Remove("/hello");
+        Assert.That(Sh("stat hello").ExitCode, Is.Zero, "the kernel keeps the name for its timeout");
+        Assert.That(_mount.Mount.InvalidateEntry("/", "hello"), Is.True);
+        Assert.That(Sh("stat hello").StdErr, Does.Contain("No such file or directory"));
+    }
+
+    [Test]
     public void ReadDirPlusDeliversAttributesSoLsNeedsNoLookups()
     {
         var listing = Ok("ls -l plus");

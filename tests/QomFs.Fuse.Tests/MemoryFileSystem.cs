@@ -59,6 +59,16 @@ sealed class MemoryFileSystem : IFuseFileSystem
 
     public string Content(string path) => Encoding.UTF8.GetString(((FileNode)Find(path)!).Content);
 
+    /// <summary>Changes a file behind the kernel's back.</summary>
+    public void SetContent(string path, string content) => ((FileNode)Find(path)!).Content = Encoding.UTF8.GetBytes(content);
+
+    /// <summary>Removes an entry behind the kernel's back.</summary>
+    public void Remove(string path)
+    {
+        var (parent, name) = Split(path);
+        ((Dir)Find(parent)!).Children.TryRemove(name, out _);
+    }
+
     FileNode AddFile(string path, string content)
     {
         var (parent, name) = Split(path);
