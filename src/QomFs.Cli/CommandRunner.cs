@@ -25,6 +25,13 @@ static class CommandRunner
 
     public static int Run(string prog, Func<Task<int>> body) => Run(prog, () => body().GetAwaiter().GetResult());
 
+    /// <summary>
+    /// Runs a short command entirely on this thread, continuations included, so that it starts no thread-pool
+    /// threads. Only for bodies that never block on a task themselves (which would wait for this very thread).
+    /// </summary>
+    public static int RunOnThisThread(string prog, Func<Task<int>> body) =>
+        Run(prog, () => ThreadPump.Run(body).GetAwaiter().GetResult());
+
     static (int, string) Describe(Exception e) => e switch
     {
         UsageException => (ExitCodes.Usage, e.Message),

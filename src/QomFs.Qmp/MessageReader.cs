@@ -41,6 +41,27 @@ public sealed partial class MessageReader(Socket socket, int maxMessageBytes)
         }
     }
 
+    /// <summary>
+    /// The blocking form with a deadline, for a connection's first message: it waits in poll(2), in slices short
+    /// enough to notice <paramref name="cancel"/>. Null at end of stream.
+    /// </summary>
+    /// <exception cref="TimeoutException">no whole message within <paramref name="timeout"/>.</exception>
+    /// <exception cref="IOException">the connection failed.</exception>
+    public ReadOnlyMemory<byte>? ReadMessage(TimeSpan timeout, CancellationToken cancel)
+    {
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (true)
+        {
+            if (TryTake(out var message)) return message;
+            while (!WaitReadable((int)Math.Clamp(deadline - Environment.TickCount64, 0, 100)))
+            {
+                cancel.ThrowIfCancellationRequested();
+                if (Environment.TickCount64 >= deadline) throw new TimeoutException();
+            }
+            if (!Fill()) return null;
+        }
+    }
+
     bool TryTake(out ReadOnlyMemory<byte> message)
     {
         while (true)
@@ -108,6 +129,25 @@ public sealed partial class MessageReader(Socket socket, int maxMessageBytes)
                 var p = new PollFd { Fd = fd, Events = POLLIN };
                 if (poll(&p, 1, -1) < 0 && Marshal.GetLastPInvokeError() is var e && e != EINTR) throw Failed(e);
             }
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
+    // True when a read would not block (data, end of stream or an error to report).
+    unsafe bool WaitReadable(int milliseconds)
+    {
+        var handle = socket.SafeHandle;
+        var added = false;
+        handle.DangerousAddRef(ref added);
+        try
+        {
+            var p = new PollFd { Fd = (int)handle.DangerousGetHandle(), Events = POLLIN };
+            var n = poll(&p, 1, milliseconds);
+            if (n < 0 && Marshal.GetLastPInvokeError() is var e && e != EINTR) throw Failed(e);
+            return n > 0;
         }
         finally
         {

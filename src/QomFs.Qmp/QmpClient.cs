@@ -59,7 +59,7 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
         var client = new QmpClient(socket, address, options);
         try
         {
-            if (options.Negotiate) await client.ReadGreetingAsync(Remaining(options.ConnectTimeout, started), cancel);
+            if (options.Negotiate) client.ReadGreeting(Remaining(options.ConnectTimeout, started), cancel);
             client.StartReader();
             if (options.Negotiate) await client.ExecuteAsync("qmp_capabilities", timeout: Remaining(options.ConnectTimeout, started), cancel: cancel);
             return client;
@@ -74,18 +74,18 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
     static TimeSpan Remaining(TimeSpan total, long startedTicks) =>
         TimeSpan.FromMilliseconds(Math.Max(1, total.TotalMilliseconds - (Environment.TickCount64 - startedTicks)));
 
-    async Task ReadGreetingAsync(TimeSpan timeout, CancellationToken cancel)
+    // Blocking, like the connect before it: a greeting is at most a few milliseconds away, and waiting here spares
+    // a one-shot tool the socket engine's thread.
+    void ReadGreeting(TimeSpan timeout, CancellationToken cancel)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        deadline.CancelAfter(timeout);
         ReadOnlyMemory<byte>? line;
-        try { line = await _reader.ReadMessageAsync(deadline.Token); }
-        catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+        try { line = _reader.ReadMessage(timeout, cancel); }
+        catch (TimeoutException)
         {
             // A QMP socket serves one client at a time: a second client connects but is never greeted.
             throw new QmpTimeoutException($"no QMP greeting from {Address} within {timeout.TotalSeconds:0.###} s (is another client connected to it?)");
         }
-        catch (SocketException e) { throw new QmpConnectionException($"connection to {Address} failed: {e.Message}", e); }
+        catch (IOException e) { throw new QmpConnectionException($"connection to {Address} failed: {e.Message}", e); }
         if (line is null) throw new QmpConnectionException($"{Address} closed the connection before its greeting");
         var message = QmpMessage.Parse(line.Value.Span);
         if (message.Kind != QmpMessageKind.Greeting)

@@ -16,8 +16,13 @@ public static partial class SocketConnector
             switch (address.Kind)
             {
                 case QmpAddressKind.Unix:
-                    socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(address.Path), deadline.Token);
+                    // A unix connect completes at once or fails, so it needs no socket engine (and its thread); only
+                    // a full listen backlog makes it wait, for at most the send timeout.
+                    socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+                    {
+                        SendTimeout = (int)Math.Clamp(timeout.TotalMilliseconds, 1, int.MaxValue),
+                    };
+                    socket.Connect(new UnixDomainSocketEndPoint(address.Path));
                     break;
                 case QmpAddressKind.Tcp:
                     socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -30,6 +35,11 @@ public static partial class SocketConnector
             return socket;
         }
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+        {
+            socket?.Dispose();
+            throw new QmpTimeoutException($"cannot connect to {address}: no answer within {timeout.TotalSeconds:0.###} s");
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.TimedOut)
         {
             socket?.Dispose();
             throw new QmpTimeoutException($"cannot connect to {address}: no answer within {timeout.TotalSeconds:0.###} s");

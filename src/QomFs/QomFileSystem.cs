@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using BitFaster.Caching.Lru;
 using System.Text;
 using QomFs.Fuse;
+using QomFs.Qmp;
 using QomFs.Qom;
 
 namespace QomFs;
@@ -357,17 +358,17 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
     /// <summary>
     /// Runs a QMP task to completion on this FUSE worker thread; a failure becomes the errno <paramref name="map"/>
     /// picks. Served from the cache it completes at once; otherwise the thread runs the task's continuations itself
-    /// (<see cref="FuseThreadPump"/>), so that a reply costs one wake-up, from the QMP reader to this thread.
+    /// (<see cref="ThreadPump"/>), so that a reply costs one wake-up, from the QMP reader to this thread.
     /// </summary>
     static T Run<T>(Func<Task<T>> start, Func<Exception, int> map)
     {
-        try { return FuseThreadPump.Run(start).GetAwaiter().GetResult(); }
+        try { return ThreadPump.Run(start).GetAwaiter().GetResult(); }
         catch (Exception e) when (e is not FuseException) { throw new FuseException(map(e), e.Message, e); }
     }
 
     static void Run(Func<Task> start, Func<Exception, int> map)
     {
-        try { FuseThreadPump.Run(start).GetAwaiter().GetResult(); }
+        try { ThreadPump.Run(start).GetAwaiter().GetResult(); }
         catch (Exception e) when (e is not FuseException) { throw new FuseException(map(e), e.Message, e); }
     }
 }

@@ -16,7 +16,7 @@ static class QomSession
     /// <paramref name="max"/> positionals, connects, runs <paramref name="body"/>, and closes the connection.
     /// </summary>
     public static int Run(string prog, string[] argv, string usage, int min, int max, string expected,
-        Func<QomClient, List<string>, Task> body) => CommandRunner.Run(prog, async () =>
+        Func<QomClient, List<string>, Task> body) => CommandRunner.RunOnThisThread(prog, async () =>
     {
         var args = new ArgParser(prog, usage + SocketHelp).Value("-s", "--socket").Value("", "--timeout").Parse(argv);
         if (args is null) return ExitCodes.Ok;

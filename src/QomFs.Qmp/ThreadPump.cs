@@ -1,15 +1,16 @@
-namespace QomFs;
+namespace QomFs.Qmp;
 
 /// <summary>
-/// Sync over async without the thread pool. A FUSE worker thread must block until its QMP command completes; with a
-/// plain GetResult the reply would travel reader thread → pool thread (the awaiting continuations) → this thread.
-/// Instead, while it waits, this thread is the synchronization context of the task it started: the continuations are
-/// posted to it and it runs them itself, so a reply costs one wake-up. A continuation posted when its thread is no
-/// longer waiting (none of ours is) goes to the thread pool.
+/// Sync over async without the thread pool, for a caller that must block until its commands complete (a FUSE worker
+/// thread, a command-line tool). With a plain GetResult a reply would travel reader thread → pool thread (the
+/// awaiting continuations) → the caller. Instead, while it waits, the calling thread is the synchronization context
+/// of the task it started: the continuations are posted to it and it runs them itself, so a reply costs one wake-up
+/// and a short-lived process starts no pool threads. A continuation posted when its thread is no longer waiting
+/// goes to the thread pool.
 /// </summary>
-sealed class FuseThreadPump : SynchronizationContext
+public sealed class ThreadPump : SynchronizationContext
 {
-    [ThreadStatic] static FuseThreadPump? t_pump;
+    [ThreadStatic] static ThreadPump? t_pump;
 
     readonly object _gate = new();
     readonly Queue<(SendOrPostCallback Callback, object? State)> _queue = new();
@@ -18,7 +19,7 @@ sealed class FuseThreadPump : SynchronizationContext
     /// <summary>Starts a task on this thread and waits for it, running its continuations here.</summary>
     public static TTask Run<TTask>(Func<TTask> start) where TTask : Task
     {
-        var pump = t_pump ??= new FuseThreadPump();
+        var pump = t_pump ??= new ThreadPump();
         var previous = Current;
         SetSynchronizationContext(pump);
         try
