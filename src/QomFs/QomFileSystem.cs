@@ -160,11 +160,15 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
         if (node.Kind != NodeKind.File) return -Errno.EISDIR;
         lock (_writeGate)
         {
-            var before = TakeHeld(name)?.Value;
+            var held = TakeHeld(name);
+            var fresh = offset == 0 || (fi.Flags & O_APPEND) != 0;
+            var continues = held is not null && !fresh && (ulong)held.Value.Length == offset;
+            // A held value that this write does not continue was whole: set it before anything else.
+            if (held is not null && !continues) Set(name, held.Node, held.Value);
             byte[] value;
-            if (offset == 0 || (fi.Flags & O_APPEND) != 0) value = data.ToArray();
-            else if (before is not null && (ulong)before.Length == offset) value = [.. before, .. data];
-            else if (before is null && _written.TryGet(name, out var set) && (ulong)set.Length == offset) value = [.. set, .. data];
+            if (fresh) value = data.ToArray();
+            else if (continues) value = [.. held!.Value, .. data];
+            else if (_written.TryGet(name, out var set) && (ulong)set.Length == offset) value = [.. set, .. data];
             else return -Errno.ESPIPE;
             _written.TryRemove(name);
             if (value.Length > options.MaxWriteBytes) return -Errno.EFBIG;

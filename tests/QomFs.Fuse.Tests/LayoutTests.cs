@@ -210,6 +210,10 @@ public unsafe class LayoutTests
         Expect("AT_FDCWD", LibC.AT_FDCWD);
         Expect("AT_STATX_FORCE_SYNC", LibC.AT_STATX_FORCE_SYNC);
         Expect("STATX_TYPE", LibC.STATX_TYPE);
+        Expect("AT_SYMLINK_NOFOLLOW", LibC.AT_SYMLINK_NOFOLLOW);
+        Expect("AT_STATX_DONT_SYNC", LibC.AT_STATX_DONT_SYNC);
+        Expect("STATX_INO", LibC.STATX_INO);
+        Expect("statx.stx_ino", LibC.StxInoOffset);
     }
 
     [Test]

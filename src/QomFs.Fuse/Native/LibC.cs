@@ -15,7 +15,7 @@ internal static unsafe partial class LibC
     internal const int AT_STATX_DONT_SYNC = 0x4000;
     internal const uint STATX_INO = 0x100;
     /// <summary>Offset of stx_ino in struct statx (linux/stat.h).</summary>
-    const int StxInoOffset = 32;
+    internal const int StxInoOffset = 32;
 
     [LibraryImport("libc", EntryPoint = "dlvsym", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial nint DlVSym(nint handle, string symbol, string version);
