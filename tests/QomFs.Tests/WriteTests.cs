@@ -99,6 +99,18 @@ public class WriteTests
     }
 
     [Test]
+    public async Task AHeldValueIsSetBeforeTheNextValueOfTheFile()
+    {
+        int Refusals() => _m.Log.Split("write /machine/phandle-start: ").Length - 1;
+        var refusals = Refusals();
+        var page = Encoding.ASCII.GetBytes(new string('9', 4096));
+        Assert.That(Posix.Write(_m.P("/machine/phandle-start"), page), Is.EqualTo(0));
+        Assert.That(Posix.Write(_m.P("/machine/phandle-start"), "5\n"), Is.EqualTo(0));
+        Assert.That(await _m.Raw("/machine", "phandle-start"), Is.EqualTo("5"));
+        Assert.That(Refusals(), Is.EqualTo(refusals + 1), "the held value was tried (and refused) first, not dropped");
+    }
+
+    [Test]
     public async Task OverSixtyFourKibibytesIsEfbig()
     {
         var before = await _m.Raw("/machine", "dt-compatible");
