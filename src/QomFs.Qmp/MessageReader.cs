@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 
 namespace QomFs.Qmp;
 
@@ -8,7 +7,7 @@ namespace QomFs.Qmp;
 /// size of one message so that a hostile or broken peer cannot make us buffer without limit.
 /// Shared by the QMP and guest-agent clients: both protocols frame one JSON object per line.
 /// </summary>
-public sealed partial class MessageReader(Socket socket, int maxMessageBytes)
+public sealed class MessageReader(Socket socket, int maxMessageBytes)
 {
     byte[] _buffer = new byte[64 * 1024];
     int _start, _end;
@@ -49,11 +48,11 @@ public sealed partial class MessageReader(Socket socket, int maxMessageBytes)
     /// <exception cref="IOException">the connection failed.</exception>
     public ReadOnlyMemory<byte>? ReadMessage(TimeSpan timeout, CancellationToken cancel)
     {
-        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        var deadline = RawSocket.Deadline(timeout);
         while (true)
         {
             if (TryTake(out var message)) return message;
-            while (!WaitReadable((int)Math.Clamp(deadline - Environment.TickCount64, 0, 100)))
+            while (!RawSocket.WaitReadable(socket, (int)Math.Clamp(deadline - Environment.TickCount64, 0, 100)))
             {
                 cancel.ThrowIfCancellationRequested();
                 if (Environment.TickCount64 >= deadline) throw new TimeoutException();
@@ -108,55 +107,13 @@ public sealed partial class MessageReader(Socket socket, int maxMessageBytes)
         return true;
     }
 
-    unsafe bool Fill()
+    bool Fill()
     {
         MakeRoom();
-        var handle = socket.SafeHandle;
-        var added = false;
-        handle.DangerousAddRef(ref added); // the descriptor stays ours while we wait on it, even if disposed meanwhile
-        try
-        {
-            var fd = (int)handle.DangerousGetHandle();
-            while (true)
-            {
-                nint n;
-                fixed (byte* b = &_buffer[_end]) n = recv(fd, b, _buffer.Length - _end, 0);
-                if (n > 0) { _end += (int)n; return true; }
-                if (n == 0) return false;
-                var errno = Marshal.GetLastPInvokeError();
-                if (errno == EINTR) continue;
-                if (errno != EAGAIN) throw Failed(errno);
-                var p = new PollFd { Fd = fd, Events = POLLIN };
-                if (poll(&p, 1, -1) < 0 && Marshal.GetLastPInvokeError() is var e && e != EINTR) throw Failed(e);
-            }
-        }
-        finally
-        {
-            if (added) handle.DangerousRelease();
-        }
+        var n = RawSocket.Receive(socket, _buffer.AsSpan(_end));
+        _end += n;
+        return n > 0;
     }
-
-    // True when a read would not block (data, end of stream or an error to report).
-    unsafe bool WaitReadable(int milliseconds)
-    {
-        var handle = socket.SafeHandle;
-        var added = false;
-        handle.DangerousAddRef(ref added);
-        try
-        {
-            var p = new PollFd { Fd = (int)handle.DangerousGetHandle(), Events = POLLIN };
-            var n = poll(&p, 1, milliseconds);
-            if (n < 0 && Marshal.GetLastPInvokeError() is var e && e != EINTR) throw Failed(e);
-            return n > 0;
-        }
-        finally
-        {
-            if (added) handle.DangerousRelease();
-        }
-    }
-
-    // An errno, worded by libc: SocketException would take it for a Windows socket error code.
-    static IOException Failed(int errno) => new(Marshal.GetPInvokeErrorMessage(errno), errno);
 
     void MakeRoom()
     {
@@ -174,20 +131,6 @@ public sealed partial class MessageReader(Socket socket, int maxMessageBytes)
             if (_end == _buffer.Length) throw TooLong();
         }
     }
-
-    const int EINTR = 4, EAGAIN = 11;
-    const short POLLIN = 1;
-
-    [StructLayout(LayoutKind.Sequential)]
-    struct PollFd
-    {
-        public int Fd;
-        public short Events;
-        public short Revents;
-    }
-
-    [LibraryImport("libc", SetLastError = true)] private static unsafe partial nint recv(int fd, byte* buffer, nint length, int flags);
-    [LibraryImport("libc", SetLastError = true)] private static unsafe partial int poll(PollFd* fds, nuint count, int timeout);
 
     QmpProtocolException TooLong() => new($"a message exceeds the limit of {MaxMessageBytes} bytes");
 }

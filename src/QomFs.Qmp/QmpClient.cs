@@ -19,6 +19,8 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
     readonly MessageReader _reader;
     readonly Lock _gate = new();
     readonly Lock _sendGate = new();
+    // Without a reader thread: one caller at a time reads the socket.
+    readonly Lock _readGate = new();
     // Commands whose reply has not come yet, in the order they were sent, including those given up on (timeout,
     // cancel): their late replies still take their turn.
     readonly Queue<PendingCommand> _inFlight = new();
@@ -47,7 +49,6 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
         Address = address;
         Options = options;
         _reader = new MessageReader(socket, options.MaxMessageBytes);
-        _socket.SendTimeout = TimeoutMilliseconds(options.CommandTimeout);
     }
 
     /// <summary>Connects, checks the greeting and negotiates capabilities, all within <see cref="QmpClientOptions.ConnectTimeout"/>.</summary>
@@ -60,7 +61,7 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
         try
         {
             if (options.Negotiate) client.ReadGreeting(Remaining(options.ConnectTimeout, started), cancel);
-            client.StartReader();
+            if (options.ReaderThread) client.StartReader();
             if (options.Negotiate) await client.ExecuteAsync("qmp_capabilities", timeout: Remaining(options.ConnectTimeout, started), cancel: cancel);
             return client;
         }
@@ -113,23 +114,29 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
                 if (_closed is not null) throw Gone(_closed);
                 _inFlight.Enqueue(reply);
             }
-            try { _socket.Send(request); }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            try { RawSocket.Send(_socket, request, limit); }
+            catch (TimeoutException)
+            {
+                // The request may be half sent: nothing after it could be understood any more.
+                Close(new QmpTimeoutException($"{command}: {Address} took no request within {limit.TotalSeconds:0.###} s"));
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
             {
                 Close(new QmpConnectionException($"connection to {Address} lost: {e.Message}", e));
             }
         }
 
+        if (!Options.ReaderThread) ReadOwnReply(reply, limit, cancel);
         // The deadline and the cancellation complete the command themselves, rather than a WaitAsync wrapper:
         // that way the awaiting continuation is the only hop between the reader thread and the caller.
-        if (limit != Timeout.InfiniteTimeSpan)
+        else if (limit != Timeout.InfiniteTimeSpan)
             reply.Timer = new Timer(static state =>
             {
                 var (client, r, l) = ((QmpClient, PendingCommand, TimeSpan))state!;
                 if (client.Abandon(r))
                     r.TrySetException(new QmpTimeoutException($"{r.Command}: no reply from {client.Address} within {l.TotalSeconds:0.###} s"));
             }, (this, reply, limit), limit, Timeout.InfiniteTimeSpan);
-        if (cancel.CanBeCanceled)
+        if (cancel.CanBeCanceled && Options.ReaderThread)
             reply.Cancellation = cancel.UnsafeRegister(static (state, token) =>
             {
                 var (client, r) = ((QmpClient, PendingCommand))state!;
@@ -143,6 +150,43 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
         {
             reply.Timer?.Dispose();
             reply.Cancellation.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Without a reader thread: reads on this thread, dispatching what comes as the reader would, until the reply
+    /// to <paramref name="reply"/> came, the deadline passed or the connection ended.
+    /// </summary>
+    void ReadOwnReply(PendingCommand reply, TimeSpan limit, CancellationToken cancel)
+    {
+        var deadline = limit == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)limit.TotalMilliseconds;
+        lock (_readGate)
+        {
+            try
+            {
+                while (!reply.Task.IsCompleted)
+                {
+                    var left = deadline == long.MaxValue ? Timeout.InfiniteTimeSpan
+                        : TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64));
+                    var line = _reader.ReadMessage(left, cancel);
+                    if (line is null)
+                    {
+                        Close(new QmpConnectionException($"{Address} closed the connection"));
+                        return;
+                    }
+                    Dispatch(line.Value.Span);
+                }
+            }
+            catch (TimeoutException)
+            {
+                if (Abandon(reply)) reply.TrySetException(new QmpTimeoutException($"{reply.Command}: no reply from {Address} within {limit.TotalSeconds:0.###} s"));
+            }
+            catch (OperationCanceledException)
+            {
+                if (Abandon(reply)) reply.TrySetCanceled(cancel);
+            }
+            catch (QmpException e) { Close(e); }
+            catch (IOException e) { Close(new QmpConnectionException($"connection to {Address} lost: {e.Message}", e)); }
         }
     }
 
@@ -295,8 +339,6 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
         QmpConnectionException c => new QmpConnectionException(c.Message, c),
         _ => new QmpConnectionException($"connection to {Address} closed: {reason.Message}", reason),
     };
-
-    static int TimeoutMilliseconds(TimeSpan t) => t == Timeout.InfiniteTimeSpan ? 0 : (int)Math.Clamp(t.TotalMilliseconds, 1, int.MaxValue);
 
     sealed class PendingCommand(string command) : TaskCompletionSource<QmpResult>(TaskCreationOptions.RunContinuationsAsynchronously)
     {

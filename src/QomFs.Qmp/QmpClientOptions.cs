@@ -17,5 +17,12 @@ public sealed record QmpClientOptions
     /// </summary>
     public bool Negotiate { get; init; } = true;
 
+    /// <summary>
+    /// Whether a thread of the client's own reads replies and events (the default). Without it, each command's
+    /// caller reads until its own reply came, so that a one-shot tool starts no thread at all; commands then run one
+    /// after the other rather than pipelined, and events arrive only while a command waits for its reply.
+    /// </summary>
+    public bool ReaderThread { get; init; } = true;
+
     public static QmpClientOptions Default { get; } = new();
 }

@@ -8,28 +8,28 @@ public static partial class SocketConnector
 {
     public static async Task<Socket> ConnectAsync(QmpAddress address, TimeSpan timeout, CancellationToken cancel = default)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        deadline.CancelAfter(timeout);
+        // Made only where needed: a deadline is a timer, and the first timer starts a thread.
+        CancellationTokenSource? deadline = null;
+        CancellationToken Deadline()
+        {
+            deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            deadline.CancelAfter(timeout);
+            return deadline.Token;
+        }
         Socket? socket = null;
         try
         {
             switch (address.Kind)
             {
                 case QmpAddressKind.Unix:
-                    // A unix connect completes at once or fails, so it needs no socket engine (and its thread); only
-                    // a full listen backlog makes it wait, for at most the send timeout.
-                    socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
-                    {
-                        SendTimeout = (int)Math.Clamp(timeout.TotalMilliseconds, 1, int.MaxValue),
-                    };
-                    socket.Connect(new UnixDomainSocketEndPoint(address.Path));
+                    socket = ConnectUnix(address);
                     break;
                 case QmpAddressKind.Tcp:
                     socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                    await socket.ConnectAsync(address.Host, address.Port, deadline.Token);
+                    await socket.ConnectAsync(address.Host, address.Port, Deadline());
                     break;
                 default:
-                    socket = await Task.Run(() => ConnectVsock(address), deadline.Token);
+                    socket = await Task.Run(() => ConnectVsock(address), Deadline());
                     break;
             }
             return socket;
@@ -39,21 +39,26 @@ public static partial class SocketConnector
             socket?.Dispose();
             throw new QmpTimeoutException($"cannot connect to {address}: no answer within {timeout.TotalSeconds:0.###} s");
         }
-        catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.TimedOut)
-        {
-            socket?.Dispose();
-            throw new QmpTimeoutException($"cannot connect to {address}: no answer within {timeout.TotalSeconds:0.###} s");
-        }
         catch (SocketException e)
         {
             socket?.Dispose();
-            // .NET words a missing unix socket file as "Cannot assign requested address"; say what it is.
-            var reason = address.Kind == QmpAddressKind.Unix && !File.Exists(address.Path) ? "no such socket" : e.Message;
-            throw new QmpConnectionException($"cannot connect to {address}: {reason}", e);
+            throw new QmpConnectionException($"cannot connect to {address}: {e.Message}", e);
+        }
+        finally
+        {
+            deadline?.Dispose();
         }
     }
 
-    const int AF_VSOCK = 40, SOCK_STREAM = 1, SOCK_CLOEXEC = 0x80000;
+    const int AF_UNIX = 1, AF_VSOCK = 40, SOCK_STREAM = 1, SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000, EAGAIN = 11, ENOENT = 2;
+    const int SunPathLength = 108;
+
+    [StructLayout(LayoutKind.Sequential)]
+    unsafe struct SockaddrUn
+    {
+        public ushort Family;
+        public fixed byte Path[SunPathLength];
+    }
 
     [StructLayout(LayoutKind.Sequential)]
     struct SockaddrVm
@@ -65,13 +70,29 @@ public static partial class SocketConnector
         public uint Flags; // svm_flags and svm_zero: must be zero
     }
 
-    // .NET's Socket has no AF_VSOCK endpoint, so the socket is made and connected with libc and then adopted.
-    static Socket ConnectVsock(QmpAddress address)
+    // A unix connect completes at once or fails, so it is made with libc: .NET's Socket would start its socket
+    // engine (a thread) first. Non-blocking, so that a full listen backlog fails at once (EAGAIN) rather than hangs.
+    static unsafe Socket ConnectUnix(QmpAddress address)
     {
-        var fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0) throw Failed(address, Marshal.GetLastPInvokeError());
+        var path = System.Text.Encoding.UTF8.GetBytes(address.Path);
+        if (path.Length >= SunPathLength) throw new QmpConnectionException($"cannot connect to {address}: the path is longer than {SunPathLength - 1} bytes");
+        var sa = new SockaddrUn { Family = AF_UNIX };
+        path.CopyTo(new Span<byte>(sa.Path, SunPathLength));
+        return Connect(address, AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, &sa, sizeof(SockaddrUn));
+    }
+
+    // .NET's Socket has no AF_VSOCK endpoint, so the socket is made and connected with libc and then adopted.
+    static unsafe Socket ConnectVsock(QmpAddress address)
+    {
         var sa = new SockaddrVm { Family = AF_VSOCK, Port = (uint)address.Port, Cid = address.Cid };
-        if (connect(fd, ref sa, Marshal.SizeOf<SockaddrVm>()) != 0)
+        return Connect(address, AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, &sa, sizeof(SockaddrVm));
+    }
+
+    static unsafe Socket Connect(QmpAddress address, int family, int type, void* sockaddr, int length)
+    {
+        var fd = socket(family, type, 0);
+        if (fd < 0) throw Failed(address, Marshal.GetLastPInvokeError());
+        if (connect(fd, sockaddr, length) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
             close(fd);
@@ -80,10 +101,14 @@ public static partial class SocketConnector
         return new Socket(new SafeSocketHandle(fd, ownsHandle: true));
     }
 
-    static QmpConnectionException Failed(QmpAddress address, int errno) =>
-        new($"cannot connect to {address}: {Marshal.GetPInvokeErrorMessage(errno)}");
+    static QmpException Failed(QmpAddress address, int errno) => errno switch
+    {
+        EAGAIN => new QmpTimeoutException($"cannot connect to {address}: it takes no more connections (is another client connected to it?)"),
+        ENOENT when address.Kind == QmpAddressKind.Unix => new QmpConnectionException($"cannot connect to {address}: no such socket"),
+        _ => new QmpConnectionException($"cannot connect to {address}: {Marshal.GetPInvokeErrorMessage(errno)}"),
+    };
 
     [LibraryImport("libc", SetLastError = true)] private static partial int socket(int domain, int type, int protocol);
-    [LibraryImport("libc", SetLastError = true)] private static partial int connect(int fd, ref SockaddrVm addr, int len);
+    [LibraryImport("libc", SetLastError = true)] private static unsafe partial int connect(int fd, void* addr, int len);
     [LibraryImport("libc")] private static partial int close(int fd);
 }

@@ -173,4 +173,32 @@ public class ScriptedServerTests
         Assert.That(await seen.Task.WaitAsync(TimeSpan.FromSeconds(5)),
             Is.EqualTo("""{"execute":"qom-get","arguments":{"path":"/machine","property":"hpet"}}"""));
     }
+
+    [Test]
+    public async Task WithoutAReaderThreadTheCallerReadsItsReplyAndPassesEventsOn()
+    {
+        var late = new TaskCompletionSource();
+        using var server = new ScriptedServer(async c =>
+        {
+            await ScriptedServer.Handshake(c);
+            await c.ReadRequestAsync(); // "slow": answered only after the client gave up on it
+            await late.Task;
+            await c.ReadRequestAsync();
+            await c.SendLineAsync("""{"return": "too late"}""");
+            await c.SendLineAsync("""{"event": "RESUME", "timestamp": {"seconds": 1, "microseconds": 2}}""");
+            await c.SendLineAsync("""{"return": "mine"}""");
+            await c.WaitForCloseAsync(TimeSpan.FromSeconds(5));
+        });
+        await using var client = await Connect(server, new QmpClientOptions { ReaderThread = false });
+        using var events = client.SubscribeEvents();
+
+        var e = Assert.ThrowsAsync<QmpTimeoutException>(() => client.ExecuteAsync("slow", timeout: TimeSpan.FromMilliseconds(100)));
+        Assert.That(e!.Message, Does.Contain("slow"));
+        late.SetResult();
+        var reply = await client.ExecuteAsync("query-name");
+        Assert.That(reply.ToElement().GetString(), Is.EqualTo("mine"));
+        Assert.That(client.StrayReplies, Is.EqualTo(1), "the late reply took its turn and was dropped");
+        Assert.That(events.Reader.TryRead(out var ev) ? ev.Name : null, Is.EqualTo("RESUME"));
+        Assert.That(client.IsConnected, Is.True);
+    }
 }

@@ -15,8 +15,10 @@ static class QomSession
     /// Runs a qom-* command: parses -s/--socket and --timeout, checks that there are <paramref name="min"/> to
     /// <paramref name="max"/> positionals, connects, runs <paramref name="body"/>, and closes the connection.
     /// </summary>
+    /// <param name="pipelined">true for a body that keeps several commands in flight (qom-tree): it gets the
+    /// client's reader thread; the others read their replies on the main thread and start no thread at all.</param>
     public static int Run(string prog, string[] argv, string usage, int min, int max, string expected,
-        Func<QomClient, List<string>, Task> body) => CommandRunner.RunOnThisThread(prog, async () =>
+        Func<QomClient, List<string>, Task> body, bool pipelined = false) => CommandRunner.RunOnThisThread(prog, async () =>
     {
         var args = new ArgParser(prog, usage + SocketHelp).Value("-s", "--socket").Value("", "--timeout").Parse(argv);
         if (args is null) return ExitCodes.Ok;
@@ -25,7 +27,8 @@ static class QomSession
 
         var address = CommandRunner.QmpAddressFrom(args);
         var timeout = CommandRunner.Seconds(args.Get("--timeout"), TimeSpan.FromSeconds(3));
-        await using var qmp = await QmpClient.ConnectAsync(address, new QmpClientOptions { CommandTimeout = timeout, ConnectTimeout = timeout });
+        var options = new QmpClientOptions { CommandTimeout = timeout, ConnectTimeout = timeout, ReaderThread = pipelined };
+        await using var qmp = await QmpClient.ConnectAsync(address, options);
         await body(new QomClient(qmp), args.Positionals);
         return ExitCodes.Ok;
     });

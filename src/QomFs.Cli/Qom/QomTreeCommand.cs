@@ -18,5 +18,5 @@ static class QomTreeCommand
         {
             await using var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 64 * 1024);
             await QomTreeWriter.WriteAsync(qom, positionals.FirstOrDefault() ?? QomPath.Root, stdout);
-        });
+        }, pipelined: true);
 }

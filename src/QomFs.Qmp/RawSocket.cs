@@ -1,0 +1,110 @@
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace QomFs.Qmp;
+
+/// <summary>
+/// recv, send and poll on a socket's descriptor, straight to libc. .NET's own blocking calls with a timeout go
+/// through its socket engine (a thread of its own) on Linux; these need no thread, and they work whether the
+/// descriptor is blocking or not. 
+/// </summary>
+static partial class RawSocket
+{
+    const int EINTR = 4, EAGAIN = 11, MSG_NOSIGNAL = 0x4000, MSG_DONTWAIT = 0x40;
+    const short POLLIN = 1, POLLOUT = 4;
+
+    /// <summary>One recv(2) into <paramref name="buffer"/>, waiting as long as it takes: bytes read, 0 at end of stream.</summary>
+    public static unsafe int Receive(Socket socket, Span<byte> buffer)
+    {
+        using var fd = new Descriptor(socket);
+        while (true)
+        {
+            nint n;
+            fixed (byte* b = buffer) n = recv(fd.Value, b, buffer.Length, 0);
+            if (n >= 0) return (int)n;
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN) throw Failed(errno);
+            Poll(fd.Value, POLLIN, -1);
+        }
+    }
+
+    /// <summary>Sends all of <paramref name="data"/> within <paramref name="timeout"/>.</summary>
+    /// <exception cref="TimeoutException">the peer did not take it in time.</exception>
+    public static unsafe void Send(Socket socket, ReadOnlySpan<byte> data, TimeSpan timeout)
+    {
+        using var fd = new Descriptor(socket);
+        var deadline = Deadline(timeout);
+        while (data.Length > 0)
+        {
+            nint n;
+            fixed (byte* b = data) n = send(fd.Value, b, data.Length, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n >= 0) { data = data[(int)n..]; continue; }
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN) throw Failed(errno);
+            if (!Poll(fd.Value, POLLOUT, Remaining(deadline))) throw new TimeoutException();
+        }
+    }
+
+    /// <summary>True when a recv would not block (data, end of stream or an error to report) within the time.</summary>
+    public static bool WaitReadable(Socket socket, int milliseconds)
+    {
+        using var fd = new Descriptor(socket);
+        return Poll(fd.Value, POLLIN, milliseconds);
+    }
+
+    /// <summary>A point in <see cref="Environment.TickCount64"/> time, or long.MaxValue for no deadline.</summary>
+    public static long Deadline(TimeSpan timeout) =>
+        timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+
+    /// <summary>Milliseconds left until <paramref name="deadline"/> as poll(2) takes them: -1 for none, 0 if past.</summary>
+    public static int Remaining(long deadline) =>
+        deadline == long.MaxValue ? -1 : (int)Math.Clamp(deadline - Environment.TickCount64, 0, int.MaxValue);
+
+    // An errno, worded by libc: SocketException would take it for a Windows socket error code.
+    public static IOException Failed(int errno) => new(Marshal.GetPInvokeErrorMessage(errno), errno);
+
+    static unsafe bool Poll(int fd, short events, int milliseconds)
+    {
+        var p = new PollFd { Fd = fd, Events = events };
+        var n = poll(&p, 1, milliseconds);
+        if (n < 0 && Marshal.GetLastPInvokeError() is var e && e != EINTR) throw Failed(e);
+        return n > 0;
+    }
+
+    // The descriptor, held so that it stays ours while we wait on it even if the socket is disposed meanwhile.
+    readonly ref struct Descriptor
+    {
+        readonly SafeHandle _handle;
+        readonly bool _added;
+
+        public Descriptor(Socket socket)
+        {
+            _handle = socket.SafeHandle;
+            var added = false;
+            _handle.DangerousAddRef(ref added);
+            _added = added;
+            Value = (int)_handle.DangerousGetHandle();
+        }
+
+        public int Value { get; }
+
+        public void Dispose()
+        {
+            if (_added) _handle.DangerousRelease();
+        }
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [LibraryImport("libc", SetLastError = true)] private static unsafe partial nint recv(int fd, byte* buffer, nint length, int flags);
+    [LibraryImport("libc", SetLastError = true)] private static unsafe partial nint send(int fd, byte* buffer, nint length, int flags);
+    [LibraryImport("libc", SetLastError = true)] private static unsafe partial int poll(PollFd* fds, nuint count, int timeout);
+}
