@@ -159,16 +159,15 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
     /// </summary>
     void ReadOwnReply(PendingCommand reply, TimeSpan limit, CancellationToken cancel)
     {
-        var deadline = limit == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)limit.TotalMilliseconds;
+        var deadline = RawSocket.Deadline(limit);
         lock (_readGate)
         {
             try
             {
                 while (!reply.Task.IsCompleted)
                 {
-                    var left = deadline == long.MaxValue ? Timeout.InfiniteTimeSpan
-                        : TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64));
-                    var line = _reader.ReadMessage(left, cancel);
+                    var left = RawSocket.Remaining(deadline);
+                    var line = _reader.ReadMessage(left < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(left), cancel);
                     if (line is null)
                     {
                         Close(new QmpConnectionException($"{Address} closed the connection"));
