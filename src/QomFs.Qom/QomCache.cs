@@ -25,8 +25,8 @@ public sealed class QomCache
     readonly QomClient _qom;
     readonly ICache<string, Shared<QomListing>>? _listings;
     readonly ICache<(string Path, string Name), Shared<byte[]>>? _values;
-    // How often each value was fetched before: a generation number per fetch, so that a refetch can be told apart.
-    readonly ConcurrentDictionary<(string Path, string Name), int> _fetches = new();
+    // The latest fetch of each value, kept after it expires (bounded by the properties ever read).
+    readonly ConcurrentDictionary<(string Path, string Name), QomFetch> _fetched = new();
 
     public QomCache(QomClient qom, TimeSpan ttl, int capacity = 4096)
     {
@@ -47,18 +47,23 @@ public sealed class QomCache
 
     /// <summary>A property's value as the codec's text (UTF-8, with its newline).</summary>
     public Task<byte[]> GetTextAsync(string path, string name) =>
-        GetShared(_values, (path, name), async k => ValueCodec.Format((await _qom.GetAsync(k.Item1, k.Item2)).Json.Span),
-            k => _fetches.AddOrUpdate(k, 0, static (_, n) => n + 1));
+        GetShared(_values, (path, name), async k =>
+        {
+            var text = ValueCodec.Format((await _qom.GetAsync(k.Item1, k.Item2)).Json.Span);
+            if (_values is not null)
+                _fetched.AddOrUpdate(k, new QomFetch(0, text.Length), (_, f) => new QomFetch(f.Generation + 1, text.Length));
+            return text;
+        });
 
     /// <summary>
-    /// The length of a value's text if it is cached and fresh, and the generation of that fetch (0 for the first
-    /// fetch of the property, then 1, 2...); no QMP traffic.
+    /// The latest fetch of a value, whether or not it is still cached (<paramref name="cached"/> says which); false
+    /// if the value was never fetched with the cache on. No QMP traffic.
     /// </summary>
-    public bool TryPeekText(string path, string name, out int length, out int generation)
+    public bool TryLastFetch(string path, string name, out QomFetch fetch, out bool cached)
     {
-        (length, generation) = (0, 0);
-        if (_values is null || !_values.TryGet((path, name), out var entry) || !entry.Task.IsCompletedSuccessfully) return false;
-        (length, generation) = (entry.Task.Result.Length, entry.Generation);
+        cached = false;
+        if (!_fetched.TryGetValue((path, name), out fetch)) return false;
+        cached = _values!.TryGet((path, name), out var entry) && entry.Task.IsCompletedSuccessfully;
         return true;
     }
 
@@ -89,11 +94,10 @@ public sealed class QomCache
         _values?.Clear();
     }
 
-    static async Task<T> GetShared<TKey, T>(ICache<TKey, Shared<T>>? cache, TKey key, Func<TKey, Task<T>> fetch,
-        Func<TKey, int>? generation = null) where TKey : notnull
+    static async Task<T> GetShared<TKey, T>(ICache<TKey, Shared<T>>? cache, TKey key, Func<TKey, Task<T>> fetch) where TKey : notnull
     {
         if (cache is null) return await fetch(key);
-        var entry = cache.GetOrAdd(key, static (k, f) => new Shared<T>(f.Fetch(k), f.Generation?.Invoke(k) ?? 0), (Fetch: fetch, Generation: generation));
+        var entry = cache.GetOrAdd(key, static (k, f) => new Shared<T>(f(k)), fetch);
         try
         {
             return await entry.Task;
@@ -110,9 +114,11 @@ public sealed class QomCache
     /// A command in flight or done, shared by every caller of one key. Not the Task itself: the cache disposes
     /// IDisposable values it evicts, and disposing a Task still in flight (its TTL ran out first) throws.
     /// </summary>
-    sealed class Shared<T>(Task<T> task, int generation)
+    sealed class Shared<T>(Task<T> task)
     {
         public Task<T> Task { get; } = task;
-        public int Generation { get; } = generation;
     }
 }
+
+/// <summary>A value's latest fetch: its generation (0 for the property's first fetch, then 1, 2...) and its text's length.</summary>
+public readonly record struct QomFetch(int Generation, int Length);

@@ -42,6 +42,7 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
     // chunks is never torn.
     readonly ConcurrentDictionary<ulong, byte[]> _snapshots = new();
     long _nextHandle;
+    long _expiredReports;
     // Page cache: values longer than the kernel asked for at offset 0, so that later pages come from the same value.
     readonly ConcurrentDictionary<string, byte[]> _longValues = new(StringComparer.Ordinal);
     // Writes: values held for more (see Write), and what the last writes set, so that a write continuing where it
@@ -120,32 +121,32 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
     byte[] DirectRead(string path, ulong offset, ulong handle)
     {
         if (!_snapshots.TryGetValue(handle, out var text)) throw new FuseException(Errno.EBADF);
-        if (offset == 0 || text.Length == 0) _snapshots[handle] = text = Fetch(path);
+        if (offset == 0 || text.Length == 0) _snapshots[handle] = text = Fetch(path, FileNode(path));
         return text;
     }
 
     byte[] PageRead(string path, ulong offset, int count)
     {
         if (offset != 0 && _longValues.TryGetValue(path, out var text)) return text;
-        text = Fetch(path);
-        if (text.Length <= (long)offset + count)
-        {
-            _longValues.TryRemove(path, out _);
-            return text;
-        }
-        // The value goes on past what the kernel asked for, so it may think the file ends here (an unread file
-        // shows one page): make it ask for the attributes again, which now give the length.
-        _longValues[path] = text;
-        Mount?.Invalidate(path, attributesOnly: true);
+        var node = FileNode(path);
+        // The size the kernel may have: the last value's length, or one page if none was read yet.
+        var believed = cache.TryLastFetch(node.Owner, node.Name, out var last, out _) ? last.Length : UnreadSize;
+        text = Fetch(path, node);
+        if (text.Length > (long)offset + count) _longValues[path] = text;
+        else _longValues.TryRemove(path, out _);
+        // A value longer than that would end early: make the kernel ask for the attributes again, which now give
+        // the value's length, before it reads on.
+        if (text.Length > Math.Min(believed, (long)offset + count)) Mount?.Invalidate(path, attributesOnly: true);
         return text;
     }
 
-    byte[] Fetch(string path)
+    Node FileNode(string path)
     {
         var node = Resolve(path);
-        if (node.Kind != NodeKind.File) throw new FuseException(Errno.EISDIR);
-        return Run(() => cache.GetTextAsync(node.Owner, node.Name), e => LogRead(path, e));
+        return node.Kind == NodeKind.File ? node : throw new FuseException(Errno.EISDIR);
     }
+
+    byte[] Fetch(string path, Node node) => Run(() => cache.GetTextAsync(node.Owner, node.Name), e => LogRead(path, e));
 
     /// <summary>
     /// Sets a value, sysfs-style. A write whose length is a whole number of pages looks like a full buffer (stdio,
@@ -332,10 +333,12 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
                 stat.Mode = FuseStat.S_IFREG | (options.ReadOnly ? 0b100_100_100u : 0b110_100_100u);
                 stat.LinkCount = 1;
                 stat.BlockSize = WriteBlockSize;
-                if (cache.TryPeekText(node.Owner, node.Name, out var length, out var generation))
+                if (cache.TryLastFetch(node.Owner, node.Name, out var last, out var cached))
                 {
-                    stat.Size = length;
-                    time = time.AddTicks(FetchTicks(length, generation));
+                    // Once read, a file never shows one page again: a page the kernel could not drop would then
+                    // read on past the value, as zeros.
+                    stat.Size = last.Length;
+                    time = time.AddTicks(cached ? CachedTicks(last) : 2 * Interlocked.Increment(ref _expiredReports));
                 }
                 else stat.Size = _pageCache ? UnreadSize : 0;
                 stat.Blocks = (stat.Size + 511) / 512;
@@ -346,12 +349,13 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
 
     /// <summary>
     /// How far past the mount time a cached value's modification time is. The kernel drops a file's pages when a
-    /// refresh of its attributes shows another size or time, so every refetch must look different (2 ticks per
-    /// generation), while the first fetch keeps the time an unread file shows: the kernel trimmed the size to the
-    /// value's length when it read it, so nothing changed and its pages stay. A first value exactly one page long
-    /// would look unread, hence its odd tick.
+    /// refresh of its attributes shows another size or time, so every fetch must look different (odd ticks, one
+    /// per generation), and so must every report of a value no longer cached (even ticks, one per report, see
+    /// Fill: if the kernel could not drop a page it was using, the next refresh tries again). The first fetch
+    /// keeps the time an unread file shows: the kernel trimmed the size to the value's length when it read it, so
+    /// nothing changed and its pages stay; a first value exactly one page long would look unread, hence 1 then.
     /// </summary>
-    static long FetchTicks(int length, int generation) => 2L * generation + (length == UnreadSize ? 1 : 0);
+    static long CachedTicks(QomFetch f) => f.Generation == 0 && f.Length != UnreadSize ? 0 : 2L * f.Generation + 1;
 
     int LogRead(string path, Exception e)
     {

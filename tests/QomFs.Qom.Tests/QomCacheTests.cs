@@ -37,7 +37,7 @@ public class QomCacheTests
         var texts = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => cache.GetTextAsync("/x", "good")));
         Assert.That(texts.Select(t => System.Text.Encoding.UTF8.GetString(t)), Is.All.EqualTo("42\n"));
         for (var i = 0; i < 3; i++) Assert.ThrowsAsync<QmpCommandException>(() => cache.GetTextAsync("/x", "bad"));
-        Assert.That(cache.TryPeekText("/x", "good", out var length, out var generation) && length == 3 && generation == 0, Is.True);
+        Assert.That(cache.TryLastFetch("/x", "good", out var fetch, out var cached) && cached && fetch == new QomFetch(0, 3), Is.True);
         Assert.That(seen.Count(c => c == "qom-get"), Is.EqualTo(2));
 
         cache.InvalidateSubtree("/x");
@@ -70,7 +70,7 @@ public class QomCacheTests
         var cache = new QomCache(new QomClient(qmp), TimeSpan.Zero);
         for (var i = 0; i < 3; i++) await cache.GetTextAsync("/x", "v");
         Assert.That(seen.Count(c => c == "qom-get"), Is.EqualTo(3));
-        Assert.That(cache.TryPeekText("/x", "v", out int ignored, out int never), Is.False);
+        Assert.That(cache.TryLastFetch("/x", "v", out var none, out var never), Is.False);
     }
 
     [Test]
@@ -81,10 +81,11 @@ public class QomCacheTests
         await using var connection = qmp;
         var cache = new QomCache(new QomClient(qmp), TimeSpan.FromMilliseconds(50));
         await cache.GetTextAsync("/x", "v");
-        Assert.That(cache.TryPeekText("/x", "v", out var length, out var first) && (length, first) == (2, 0), Is.True);
-        Wait.Until(() => !cache.TryPeekText("/x", "v", out int gone, out int expired), TimeSpan.FromSeconds(5), "the value to expire");
+        Assert.That(cache.TryLastFetch("/x", "v", out var first, out var cached) && cached && first == new QomFetch(0, 2), Is.True);
+        Wait.Until(() => cache.TryLastFetch("/x", "v", out var kept, out var fresh) && !fresh && kept == first, TimeSpan.FromSeconds(5),
+            "the value to expire, its fetch still known");
         await cache.GetTextAsync("/x", "v");
-        Assert.That(cache.TryPeekText("/x", "v", out int again, out var second) && (again, second) == (2, 1), Is.True);
+        Assert.That(cache.TryLastFetch("/x", "v", out var second, out cached) && cached && second == new QomFetch(1, 2), Is.True);
         Assert.That(seen.Count(c => c == "qom-get"), Is.EqualTo(2));
     }
 }

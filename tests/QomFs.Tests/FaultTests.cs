@@ -106,7 +106,7 @@ public class FaultTests
             {
                 var name = keys[random.Next(keys.Length)];
                 var (errno, data) = Posix.Read(m.P($"{cpu}/{name}"));
-                if (errno != 0 || Encoding.UTF8.GetString(data) != expected[name]) mismatches.Add($"{name}: {errno}");
+                if (errno != 0 || Encoding.UTF8.GetString(data) != expected[name]) mismatches.Add($"{name}: errno {errno}, {data.Length} bytes");
                 Interlocked.Increment(ref reads);
                 perReader[reader]++;
             }

@@ -158,30 +158,6 @@ public class TreeTests
     }
 
     [Test]
-    public void AnUnreadFileShowsOnePageAndAReadOneItsLength()
-    {
-        var file = _m.P("/machine/unattached/device[0]/filtered-features");
-        // Other tests read everything; once their reads are out of the cache (TTL 1 s) the file is unread again.
-        Wait.Until(() => new FileInfo(file).Length == QomFileSystem.UnreadSize, TimeSpan.FromSeconds(10), "an unread file to show one page, like sysfs");
-        var text = File.ReadAllText(file);
-        Assert.That(text.Length, Is.GreaterThan(1000));
-        Assert.That(new FileInfo(file).Length, Is.EqualTo(text.Length));
-    }
-
-    [TestCase("wc -c < machine/unattached/device[0]/feature-words", "1760")]
-    [TestCase("tail -c 3 machine/unattached/device[0]/feature-words | od -An -c | tr -s ' '", " } ] \\n")]
-    [TestCase("tail -n 1 machine/type", "pc-q35-7.2-machine")]
-    [TestCase("head -c 4 machine/smp; echo", "{\"cp")]
-    [TestCase("grep -c cpus machine/smp", "1")]
-    [TestCase("dd if=machine/smp bs=7 2>/dev/null | wc -c", "79")]
-    public void ToolsThatLookAtTheSizeReadUnreadFilesWhole(string script, string expected)
-    {
-        var r = ProcessRunner.Sh($"cd '{_m.Mount}' && {script}");
-        Assert.That((r.ExitCode, r.StdErr), Is.EqualTo((0, "")));
-        Assert.That(r.StdOut.TrimEnd('\n'), Is.EqualTo(expected));
-    }
-
-    [Test]
     public void ExtendedAttributesCarryTheType()
     {
         var r = ProcessRunner.Run("getfattr", ["-d", "--absolute-names", _m.P("/machine/hpet"), _m.P("/machine/unattached"), _m.P("/machine/rtc_state"), _m.Mount]);
