@@ -26,39 +26,32 @@ public sealed class MessageReader(Socket socket, int maxMessageBytes)
     }
 
     /// <summary>
-    /// The blocking form of <see cref="ReadMessageAsync"/>, for a reader thread of its own: it waits in poll(2) and
-    /// reads with recv(2) on that very thread, where the async form hops from the socket engine's thread to the pool
-    /// first. Ends (null) when the socket is shut down; do not mix it with pending async reads.
-    /// </summary>
-    /// <exception cref="IOException">the connection failed.</exception>
-    public ReadOnlyMemory<byte>? ReadMessage()
-    {
-        while (true)
-        {
-            if (TryTake(out var message)) return message;
-            if (!Fill()) return null;
-        }
-    }
-
-    /// <summary>
-    /// The blocking form with a deadline, for a connection's first message: it waits in poll(2), in slices short
-    /// enough to notice <paramref name="cancel"/>. Null at end of stream.
+    /// The blocking form of <see cref="ReadMessageAsync"/>: it waits in poll(2) and reads with recv(2) on the calling
+    /// thread, where the async form hops from the socket engine's thread to the pool first. A cancellable wait polls
+    /// in slices short enough to notice <paramref name="cancel"/>. Null at end of stream (also once the socket is shut
+    /// down); do not mix it with pending async reads.
     /// </summary>
     /// <exception cref="TimeoutException">no whole message within <paramref name="timeout"/>.</exception>
     /// <exception cref="IOException">the connection failed.</exception>
-    public ReadOnlyMemory<byte>? ReadMessage(TimeSpan timeout, CancellationToken cancel)
+    public ReadOnlyMemory<byte>? ReadMessage(TimeSpan timeout, CancellationToken cancel = default)
     {
         var deadline = RawSocket.Deadline(timeout);
         while (true)
         {
             if (TryTake(out var message)) return message;
-            while (!RawSocket.WaitReadable(socket, (int)Math.Clamp(deadline - Environment.TickCount64, 0, 100)))
+            while (!RawSocket.WaitReadable(socket, Slice(deadline, cancel)))
             {
                 cancel.ThrowIfCancellationRequested();
                 if (Environment.TickCount64 >= deadline) throw new TimeoutException();
             }
             if (!Fill()) return null;
         }
+    }
+
+    static int Slice(long deadline, CancellationToken cancel)
+    {
+        var left = RawSocket.Remaining(deadline);
+        return cancel.CanBeCanceled && (left < 0 || left > 100) ? 100 : left;
     }
 
     bool TryTake(out ReadOnlyMemory<byte> message)

@@ -25,7 +25,6 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
     // cancel): their late replies still take their turn.
     readonly Queue<PendingCommand> _inFlight = new();
     readonly TaskCompletionSource<Exception> _disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    readonly CancellationTokenSource _stop = new();
     QmpEventSubscription[] _subscribers = [];
     Exception? _closed;
     long _strayReplies;
@@ -133,8 +132,7 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
             reply.Timer = new Timer(static state =>
             {
                 var (client, r, l) = ((QmpClient, PendingCommand, TimeSpan))state!;
-                if (client.Abandon(r))
-                    r.TrySetException(new QmpTimeoutException($"{r.Command}: no reply from {client.Address} within {l.TotalSeconds:0.###} s"));
+                if (client.Abandon(r)) r.TrySetException(client.NoReply(r.Command, l));
             }, (this, reply, limit), limit, Timeout.InfiniteTimeSpan);
         if (cancel.CanBeCanceled && Options.ReaderThread)
             reply.Cancellation = cancel.UnsafeRegister(static (state, token) =>
@@ -164,30 +162,25 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
         {
             try
             {
-                while (!reply.Task.IsCompleted)
-                {
-                    var left = RawSocket.Remaining(deadline);
-                    var line = _reader.ReadMessage(left < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(left), cancel);
-                    if (line is null)
-                    {
-                        Close(new QmpConnectionException($"{Address} closed the connection"));
-                        return;
-                    }
-                    Dispatch(line.Value.Span);
-                }
+                while (!reply.Task.IsCompleted && ReadAndDispatch(Left(deadline), cancel)) { }
             }
             catch (TimeoutException)
             {
-                if (Abandon(reply)) reply.TrySetException(new QmpTimeoutException($"{reply.Command}: no reply from {Address} within {limit.TotalSeconds:0.###} s"));
+                if (Abandon(reply)) reply.TrySetException(NoReply(reply.Command, limit));
             }
             catch (OperationCanceledException)
             {
                 if (Abandon(reply)) reply.TrySetCanceled(cancel);
             }
-            catch (QmpException e) { Close(e); }
-            catch (IOException e) { Close(new QmpConnectionException($"connection to {Address} lost: {e.Message}", e)); }
+            catch (Exception e) when (Lost(e) is { } reason) { Close(reason); }
         }
     }
+
+    static TimeSpan Left(long deadline) =>
+        RawSocket.Remaining(deadline) is var ms && ms < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(ms);
+
+    QmpTimeoutException NoReply(string command, TimeSpan limit) =>
+        new($"{command}: no reply from {Address} within {limit.TotalSeconds:0.###} s");
 
     /// <summary>Gives up on a command: false when its reply (or the end of the connection) came first.</summary>
     bool Abandon(PendingCommand reply)
@@ -241,24 +234,32 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
     {
         try
         {
-            while (true)
-            {
-                var line = _stop.IsCancellationRequested ? null : _reader.ReadMessage();
-                if (line is null)
-                {
-                    Close(new QmpConnectionException($"{Address} closed the connection"));
-                    return;
-                }
-                Dispatch(line.Value.Span);
-            }
+            while (ReadAndDispatch(Timeout.InfiniteTimeSpan, default)) { }
         }
-        catch (QmpException e) { Close(e); }
-        catch (OperationCanceledException) { Close(new QmpConnectionException($"connection to {Address} closed")); }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
-        {
-            Close(new QmpConnectionException($"connection to {Address} lost: {e.Message}", e));
-        }
+        catch (Exception e) when (Lost(e) is { } reason) { Close(reason); }
     }
+
+    /// <summary>Reads one message and routes it; false once the connection has ended.</summary>
+    bool ReadAndDispatch(TimeSpan timeout, CancellationToken cancel)
+    {
+        var line = _reader.ReadMessage(timeout, cancel);
+        if (line is null)
+        {
+            Close(new QmpConnectionException($"{Address} closed the connection"));
+            return false;
+        }
+        Dispatch(line.Value.Span);
+        return true;
+    }
+
+    // What a read's failure means for the connection: the protocol broken, or the connection lost (the socket was
+    // closed under the read, or failed); null for failures that are not the connection's.
+    Exception? Lost(Exception e) => e switch
+    {
+        QmpException => e,
+        IOException or SocketException or ObjectDisposedException => new QmpConnectionException($"connection to {Address} lost: {e.Message}", e),
+        _ => null,
+    };
 
     void Dispatch(ReadOnlySpan<byte> line)
     {
@@ -322,7 +323,6 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
             subscribers = _subscribers;
             _subscribers = [];
         }
-        _stop.Cancel();
         try { _socket.Shutdown(SocketShutdown.Both); } catch (SocketException) { } catch (ObjectDisposedException) { }
         _socket.Dispose();
         var error = Gone(reason);

@@ -4,9 +4,8 @@ using System.Runtime.InteropServices;
 namespace QomFs.Qmp;
 
 /// <summary>
-/// recv, send and poll on a socket's descriptor, straight to libc. .NET's own blocking calls with a timeout go
-/// through its socket engine (a thread of its own) on Linux; these need no thread, and they work whether the
-/// descriptor is blocking or not. 
+/// recv, send and poll on a socket's descriptor, straight to libc: a deadline without a timer, a wait without the
+/// socket engine's thread, and the same behaviour whether the descriptor is blocking or not.
 /// </summary>
 static partial class RawSocket
 {

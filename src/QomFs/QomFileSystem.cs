@@ -121,7 +121,7 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
     byte[] DirectRead(string path, ulong offset, ulong handle)
     {
         if (!_snapshots.TryGetValue(handle, out var text)) throw new FuseException(Errno.EBADF);
-        if (offset == 0 || text.Length == 0) _snapshots[handle] = text = Fetch(path, FileNode(path));
+        if (offset == 0 || text.Length == 0) _snapshots[handle] = text = Fetch(FileNode(path));
         return text;
     }
 
@@ -131,7 +131,7 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
         var node = FileNode(path);
         // The size the kernel may have: the last value's length, or one page if none was read yet.
         var believed = cache.TryLastFetch(node.Owner, node.Name, out var last, out _) ? last.Length : UnreadSize;
-        text = Fetch(path, node);
+        text = Fetch(node);
         if (text.Length > (long)offset + count) _longValues[path] = text;
         else _longValues.TryRemove(path, out _);
         // A value longer than that would end early: make the kernel ask for the attributes again, which now give
@@ -146,7 +146,7 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
         return node.Kind == NodeKind.File ? node : throw new FuseException(Errno.EISDIR);
     }
 
-    byte[] Fetch(string path, Node node) => Run(() => cache.GetTextAsync(node.Owner, node.Name), e => LogRead(path, e));
+    byte[] Fetch(Node node) => Run(() => cache.GetTextAsync(node.Owner, node.Name), e => LogRead(node.Path, e));
 
     /// <summary>
     /// Sets a value, sysfs-style. A write whose length is a whole number of pages looks like a full buffer (stdio,
@@ -157,8 +157,7 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
     public int Write(ReadOnlySpan<byte> path, ulong offset, ReadOnlySpan<byte> data, ref FuseFileInfo fi)
     {
         var name = FusePath.GetString(path);
-        var node = Resolve(name);
-        if (node.Kind != NodeKind.File) return -Errno.EISDIR;
+        var node = FileNode(name);
         lock (_writeGate)
         {
             var held = TakeHeld(name);
