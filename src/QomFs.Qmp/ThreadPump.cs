@@ -22,43 +22,46 @@ public sealed class ThreadPump : SynchronizationContext
         var pump = t_pump ??= new ThreadPump();
         var previous = Current;
         SetSynchronizationContext(pump);
+        // Before the start: a reply that comes while the request is still being sent is queued for this thread too.
+        lock (pump._gate) pump._pumping = true;
         try
         {
             var task = start();
-            if (!task.IsCompleted) pump.PumpUntil(task);
+            pump.PumpUntil(task);
             return task;
         }
         finally
         {
+            lock (pump._gate)
+            {
+                pump._pumping = false;
+                while (pump._queue.TryDequeue(out var left)) ToPool(left.Callback, left.State);
+            }
             SetSynchronizationContext(previous);
         }
     }
 
     void PumpUntil(Task task)
     {
-        lock (_gate) _pumping = true;
-        task.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(Wake);
-        try
+        if (task.IsCompleted)
         {
-            while (true)
-            {
-                (SendOrPostCallback Callback, object? State) item;
-                lock (_gate)
-                {
-                    while (_queue.Count == 0 && !task.IsCompleted) Monitor.Wait(_gate);
-                    if (_queue.Count == 0) return;
-                    item = _queue.Dequeue();
-                }
-                item.Callback(item.State);
-            }
+            lock (_gate) if (_queue.Count == 0) return;
         }
-        finally
+        // Inline on whichever thread completes the task (most often this one, running a continuation). An awaiter
+        // callback would not do: .NET never inlines it under a synchronization context of its own, such as this one,
+        // and queues it to the pool instead, whose workers then spin on the CPU that QEMU needs.
+        task.ContinueWith(static (_, pump) => ((ThreadPump)pump!).Wake(), this, CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        while (true)
         {
+            (SendOrPostCallback Callback, object? State) item;
             lock (_gate)
             {
-                _pumping = false;
-                while (_queue.TryDequeue(out var left)) ToPool(left.Callback, left.State);
+                while (_queue.Count == 0 && !task.IsCompleted) Monitor.Wait(_gate);
+                if (_queue.Count == 0) return;
+                item = _queue.Dequeue();
             }
+            item.Callback(item.State);
         }
     }
 
