@@ -26,6 +26,12 @@ public sealed record FuseMountOptions
     public bool KernelCache { get; init; }
     /// <summary>Bypass the page cache for every file: each read(2) reaches Read, so contents may change any time.</summary>
     public bool DirectIo { get; init; }
+    /// <summary>
+    /// Attributes with every batch of a listing (READDIRPLUS_AUTO off), not just the first: right when ReadDir has
+    /// them at no extra cost. By default the kernel asks for plain names after the first batch unless something
+    /// was looked up meanwhile, so entries past the first batch then cost a LOOKUP or GETATTR each when used.
+    /// </summary>
+    public bool AttributesWithEveryBatch { get; init; }
 
     /// <summary>Idle worker threads kept alive; null is libfuse's default (3.14: never destroy idle threads).</summary>
     public int? MaxIdleThreads { get; init; }

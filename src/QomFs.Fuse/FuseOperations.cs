@@ -250,6 +250,7 @@ internal static unsafe class FuseOperations
             config->UseIno = 0;
             config->NullPathOk = 0;
             connection->Want &= ~FuseConnInfo.FUSE_CAP_ATOMIC_O_TRUNC;
+            if (options.AttributesWithEveryBatch) connection->Want &= ~FuseConnInfo.FUSE_CAP_READDIRPLUS_AUTO;
         }
         catch (Exception e) { Fail(e); }
         return privateData;

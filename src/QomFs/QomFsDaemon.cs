@@ -38,6 +38,8 @@ public static class QomFsDaemon
             EntryTimeout = ttl,
             AttrTimeout = ttl,
             NegativeTimeout = ttl,
+            // A listing's attributes come from the one qom-list, for the CPU's 443 entries as for 5.
+            AttributesWithEveryBatch = true,
             UnhandledException = e => log.Write($"internal error: {e}"),
         }).ExitOnSignals();
         fs.Mount = mount;

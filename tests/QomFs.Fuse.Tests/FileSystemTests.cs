@@ -206,21 +206,48 @@ public class FileSystemTests
     }
 
     /// <summary>A directory of n files, to force READDIR replies over several buffers.</summary>
+    [TestCase(false)]
+    [TestCase(true)]
+    public void AttributesComeWithEveryBatchWhenAsked(bool everyBatch)
+    {
+        var fs = new BigDirectory(3000);
+        using var mount = TestMount.Start(fs, new FuseMountOptions { EntryTimeout = 60, AttrTimeout = 60, AttributesWithEveryBatch = everyBatch });
+        // A plain listing looks nothing up between batches: by default only its first batch brings attributes.
+        var r = ProcessRunner.Sh($"cd '{mount.Path}' && ls -1 -f | wc -l && stat -c %s -- entry-* | wc -l", TimeSpan.FromSeconds(60));
+        Assert.That(r.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries), Is.EqualTo(new[] { "3000", "3000" }), r.StdErr);
+        Assert.That(fs.Calls, Is.GreaterThan(2), "the listing needed more than one reply buffer");
+        if (everyBatch)
+        {
+            Assert.That(fs.PlainBatches, Is.Zero, "every batch was READDIRPLUS");
+            Assert.That(fs.EntryLookups, Is.Zero, "stat found every entry's attributes in the kernel");
+        }
+        else
+        {
+            Assert.That(fs.PlainBatches, Is.Positive, "the kernel switched to plain READDIR");
+            Assert.That(fs.EntryLookups, Is.GreaterThan(1000), "entries past the first batch were looked up one by one");
+        }
+    }
+
     sealed class BigDirectory(int count) : IFuseFileSystem
     {
-        int _calls;
+        int _calls, _plainBatches, _entryLookups;
         public int Calls => _calls;
+        public int PlainBatches => _plainBatches;
+        public int EntryLookups => _entryLookups;
         public static string Name(int i) => $"entry-with-a-longish-name-{i:00000}";
 
         public int GetAttr(ReadOnlySpan<byte> path, ref FuseStat stat, FuseFileInfoRef fi)
         {
-            stat.Mode = path.SequenceEqual("/"u8) ? FuseStat.S_IFDIR | 0x1ED : FuseStat.S_IFREG | 0x1A4;
+            var root = path.SequenceEqual("/"u8);
+            if (!root) Interlocked.Increment(ref _entryLookups);
+            stat.Mode = root ? FuseStat.S_IFDIR | 0x1ED : FuseStat.S_IFREG | 0x1A4;
             return 0;
         }
 
         public int ReadDir(ReadOnlySpan<byte> path, ref FuseDirectoryFiller filler, ulong offset, FuseReadDirFlags flags, FuseFileInfoRef fi)
         {
             Interlocked.Increment(ref _calls);
+            if (!flags.HasFlag(FuseReadDirFlags.Plus)) Interlocked.Increment(ref _plainBatches);
             var stat = new FuseStat { Mode = FuseStat.S_IFREG | 0x1A4 };
             for (var i = 0; i < count && filler.HasRoom; i++) filler.Add(Encoding.UTF8.GetBytes(Name(i)), in stat);
             return 0;

@@ -35,6 +35,8 @@ internal struct FuseConnInfo
 {
     /// <summary>open(2) passes O_TRUNC to the open handler instead of truncating first (on by default in 3.14).</summary>
     public const uint FUSE_CAP_ATOMIC_O_TRUNC = 1 << 3;
+    /// <summary>READDIRPLUS for the first batch of a listing only, unless lookups came meanwhile (on by default).</summary>
+    public const uint FUSE_CAP_READDIRPLUS_AUTO = 1 << 14;
 
     [FieldOffset(24)] public uint Want;
 }
