@@ -2,7 +2,7 @@ namespace QomFs.Fuse;
 
 /// <summary>
 /// Linux errno values (x86_64 / asm-generic). Callbacks return them negated, e.g. <c>-Errno.ENOENT</c>,
-/// because that is how libfuse's high-level API reports failure to the kernel.
+/// as libfuse's high-level API has them do.
 /// </summary>
 public static class Errno
 {

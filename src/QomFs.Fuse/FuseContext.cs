@@ -9,8 +9,10 @@ public readonly record struct FuseContext(uint Uid, uint Gid, int Pid, uint Umas
     {
         get
         {
-            var c = LibFuse.GetContext();
-            return c == null ? default : new FuseContext(c->Uid, c->Gid, c->Pid, c->Umask);
+            var request = MountState.CurrentRequest;
+            if (request == 0) return default;
+            var c = LibFuse.ReqCtx(request);
+            return new FuseContext(c->Uid, c->Gid, c->Pid, c->Umask);
         }
     }
 }

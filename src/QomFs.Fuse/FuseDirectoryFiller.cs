@@ -1,8 +1,9 @@
 using System.Text;
+using QomFs.Fuse.Native;
 
 namespace QomFs.Fuse;
 
-/// <summary><c>enum fuse_readdir_flags</c>.</summary>
+/// <summary>Whether the kernel asked for attributes with the names.</summary>
 [Flags]
 public enum FuseReadDirFlags
 {
@@ -13,36 +14,41 @@ public enum FuseReadDirFlags
 
 /// <summary>
 /// Adds entries to a ReadDir reply. The file system simply adds ALL entries, in a stable order, on every call;
-/// the filler numbers them 1, 2, 3... and passes those numbers to libfuse as offsets, skipping the ones the
-/// kernel already has and stopping when the reply buffer is full.
-/// Why not offset 0 ("whole directory at once")? In libfuse 3.14 that mode drops the attributes of READDIRPLUS
-/// entries (it replies with nodeid 0), so <c>ls -l</c> would still cost one LOOKUP per entry. With real offsets
-/// the attributes given to <see cref="Add(ReadOnlySpan{byte}, in FuseStat)"/> reach the kernel's caches.
-/// The order must not change between the calls of one listing, or entries are skipped or repeated.
+/// the filler numbers them 1, 2, 3... and gives those numbers to the kernel as offsets, skipping the ones the
+/// kernel already has and stopping when the reply buffer is full. The order must not change between the calls
+/// of one listing, or entries are skipped or repeated. With READDIRPLUS, an entry added with attributes reaches
+/// the kernel's caches as if it had been looked up; one added by name only is looked up when it is used.
 /// </summary>
 public unsafe ref struct FuseDirectoryFiller
 {
-    internal const int FUSE_FILL_DIR_PLUS = 1 << 1;
     const int MaxStackName = 512;
 
-    readonly void* _buffer;
-    readonly delegate* unmanaged<void*, byte*, FuseStat*, long, int, int> _fill;
+    readonly nint _request;
+    readonly byte* _buffer;
+    readonly nuint _size;
     readonly ulong _skip;
     readonly bool _plus;
+    readonly ulong _directory;
+    readonly MountState _state;
+    nuint _used;
     ulong _index;
     bool _full;
 
-    internal FuseDirectoryFiller(void* buffer, delegate* unmanaged<void*, byte*, FuseStat*, long, int, int> fill,
-        ulong offset, bool plus)
+    internal FuseDirectoryFiller(nint request, byte* buffer, nuint size, ulong offset, bool plus, ulong directory, MountState state)
     {
+        _request = request;
         _buffer = buffer;
-        _fill = fill;
+        _size = size;
         _skip = offset;
         _plus = plus;
+        _directory = directory;
+        _state = state;
     }
 
     /// <summary>False once the reply buffer is full; further entries are ignored and the kernel asks again.</summary>
     public readonly bool HasRoom => !_full;
+
+    internal readonly nuint Used => _used;
 
     /// <summary>Adds an entry known only by name (the kernel looks it up when needed).</summary>
     /// <returns>False if the reply is full.</returns>
@@ -68,15 +74,38 @@ public unsafe ref struct FuseDirectoryFiller
         Span<byte> cName = name.Length < MaxStackName ? stackalloc byte[MaxStackName] : new byte[name.Length + 1];
         name.CopyTo(cName);
         cName[name.Length] = 0;
-        var flags = stat != null && _plus ? FUSE_FILL_DIR_PLUS : 0;
+        var room = _size - _used;
         fixed (byte* n = cName)
         {
-            if (_fill(_buffer, n, stat, (long)_index, flags) != 0)
+            var entry = default(FuseEntryParam);
+            if (stat != null) entry.Attr = *stat;
+            var dot = name.SequenceEqual("."u8) || name.SequenceEqual(".."u8);
+            // d_ino: the node id where known (glibc drops entries whose d_ino is 0), else libfuse's "unknown".
+            entry.Attr.Inode = name.SequenceEqual("."u8) ? _directory : FuseOperations.UnknownInode;
+            nuint length;
+            if (!_plus) length = LibFuse.AddDirEntry(_request, _buffer + _used, room, n, &entry.Attr, (long)_index);
+            else
             {
-                _full = true;
-                return false;
+                // Sized first: a node is remembered only for an entry that is really sent.
+                length = LibFuse.AddDirEntryPlus(_request, null, 0, n, &entry, (long)_index);
+                if (length > room) return Full();
+                if (stat != null && !dot)
+                {
+                    entry.Ino = entry.Attr.Inode = _state.Nodes.Remember(_directory, name);
+                    entry.AttrTimeout = _state.Options.AttrTimeout;
+                    entry.EntryTimeout = _state.Options.EntryTimeout;
+                }
+                length = LibFuse.AddDirEntryPlus(_request, _buffer + _used, room, n, &entry, (long)_index);
             }
+            if (length > room) return Full();
+            _used += length;
         }
         return true;
+    }
+
+    bool Full()
+    {
+        _full = true;
+        return false;
     }
 }

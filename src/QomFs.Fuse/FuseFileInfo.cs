@@ -32,8 +32,7 @@ public struct FuseFileInfo
     public readonly bool Flush => Get(FlushBit);
     /// <summary>Set in Open for stream-like files: lseek/pread fail with ESPIPE.</summary>
     public bool NonSeekable { readonly get => Get(NonSeekableBit); set => Set(NonSeekableBit, value); }
-    /// <summary>Set in OpenDir to let the kernel cache directory entries. (libfuse 3.14's high-level API does not pass
-    /// it on from OpenDir, so it has no effect there yet.)</summary>
+    /// <summary>Set in OpenDir to let the kernel cache the listing it reads (with KeepCache, across opens).</summary>
     public bool CacheReaddir { readonly get => Get(CacheReaddirBit); set => Set(CacheReaddirBit, value); }
     /// <summary>Set in Open when close(2) needs no Flush.</summary>
     public bool NoFlush { readonly get => Get(NoFlushBit); set => Set(NoFlushBit, value); }

@@ -7,13 +7,14 @@ namespace QomFs.Fuse;
 /// <summary>
 /// One mounted file system: <see cref="Mount"/> mounts it, <see cref="Run"/> serves it on libfuse's
 /// multi-threaded loop until <see cref="Exit"/> (or an external unmount), then unmounts and destroys it.
+/// Served through libfuse's low-level API (see <see cref="FuseOperations"/>).
 /// </summary>
 /// <remarks>
-/// Why Exit needs more than fuse_exit: fuse_exit only sets a flag. libfuse's workers sit in read(/dev/fuse) and
+/// Why Exit needs more than fuse_session_exit: it only sets a flag. libfuse's workers sit in read(/dev/fuse) and
 /// notice the flag only after their next request; a C daemon gets EINTR from its own signal handlers, but .NET
 /// handles signals on a thread of its own, so no read is ever interrupted. Exit therefore also sends one request
 /// of its own (an uncached stat of the mount root, from a helper thread): the worker that answers it sees the flag
-/// and ends the loop, libfuse cancels the other workers, and Run unmounts with fuse_unmount, which closes the
+/// and ends the loop, libfuse cancels the other workers, and Run unmounts with fuse_session_unmount, which closes the
 /// /dev/fuse descriptor first (ending the connection even if the mount is busy) and then detaches the mount
 /// lazily. The descriptor is closed only after all workers have stopped, so none can use a reused number.
 /// </remarks>
@@ -24,17 +25,19 @@ public sealed unsafe class FuseMount : IDisposable
     readonly object _lock = new();
     readonly ManualResetEventSlim _ended = new();
     readonly FuseMountOptions _options;
-    readonly nint _fuse;
+    readonly nint _session;
+    readonly MountState _mountState;
     GCHandle _state;
     State _current;
     bool _exitRequested;
     PosixSignalRegistration[]? _signals;
 
-    FuseMount(string mountPoint, nint fuse, GCHandle state, FuseMountOptions options)
+    FuseMount(string mountPoint, nint session, GCHandle state, FuseMountOptions options)
     {
         MountPoint = mountPoint;
-        _fuse = fuse;
+        _session = session;
         _state = state;
+        _mountState = (MountState)state.Target!;
         _options = options;
     }
 
@@ -55,18 +58,18 @@ public sealed unsafe class FuseMount : IDisposable
         if (!Directory.Exists(full)) throw new DirectoryNotFoundException($"mount point {full} is not a directory");
 
         var state = GCHandle.Alloc(new MountState(fileSystem, options));
-        nint fuse = 0;
+        nint session = 0;
         try
         {
-            fuse = New(options, state);
+            session = New(options, state);
             var path = Encoding.UTF8.GetBytes(full + "\0");
             fixed (byte* p = path)
-                if (LibFuse.Mount(fuse, p) != 0) throw new IOException($"cannot mount FUSE at {full}");
-            return new FuseMount(full, fuse, state, options);
+                if (LibFuse.SessionMount(session, p) != 0) throw new IOException($"cannot mount FUSE at {full}");
+            return new FuseMount(full, session, state, options);
         }
         catch
         {
-            if (fuse != 0) LibFuse.Destroy(fuse);
+            if (session != 0) LibFuse.SessionDestroy(session);
             state.Free();
             throw;
         }
@@ -96,7 +99,7 @@ public sealed unsafe class FuseMount : IDisposable
         {
             TearDown();
         }
-        if (result != 0) throw new IOException($"fuse_loop_mt failed ({result})");
+        if (result != 0) throw new IOException($"fuse_session_loop_mt failed ({result})");
     }
 
     /// <summary>
@@ -109,7 +112,7 @@ public sealed unsafe class FuseMount : IDisposable
         {
             if (_exitRequested || _current >= State.Ending) return;
             _exitRequested = true;
-            LibFuse.Exit(_fuse);
+            LibFuse.SessionExit(_session);
             if (_current == State.Running) WakeLoop();
         }
     }
@@ -176,10 +179,6 @@ public sealed unsafe class FuseMount : IDisposable
     /// called from any callback; otherwise not from a callback about the same file, whose page the kernel may hold
     /// locked until the callback returns. Returns false if the kernel holds nothing for the path.
     /// </summary>
-    /// <remarks>
-    /// libfuse's high-level API names files by path, the kernel by node id; a stat through the mount gives the id,
-    /// because libfuse reports node ids as inode numbers when use_ino is off (it always is here).
-    /// </remarks>
     public bool Invalidate(string path, bool attributesOnly = false) =>
         Notify(path, (session, node) => LibFuse.NotifyInvalInode(session, node, attributesOnly ? -1 : 0, 0));
 
@@ -199,8 +198,8 @@ public sealed unsafe class FuseMount : IDisposable
         lock (_lock)
         {
             if (_current != State.Running) return false;
-            var node = LibC.CachedInode(MountPoint + (path == "/" ? "" : path));
-            return node != 0 && send(LibFuse.GetSession(_fuse), node) == 0;
+            var node = _mountState.Nodes.Find(path);
+            return node != 0 && send(_session, node) == 0;
         }
     }
 
@@ -212,7 +211,7 @@ public sealed unsafe class FuseMount : IDisposable
         {
             if (_options.MaxIdleThreads is { } idle) LibFuse.LoopCfgSetIdleThreads(config, (uint)idle);
             if (_options.MaxThreads is { } max) LibFuse.LoopCfgSetMaxThreads(config, (uint)max);
-            return LibFuse.LoopMt(_fuse, config);
+            return LibFuse.SessionLoopMt(_session, config);
         }
         finally
         {
@@ -225,8 +224,8 @@ public sealed unsafe class FuseMount : IDisposable
         lock (_lock) _current = State.Ending;
         try
         {
-            LibFuse.Unmount(_fuse);
-            LibFuse.Destroy(_fuse);
+            LibFuse.SessionUnmount(_session);
+            LibFuse.SessionDestroy(_session); // calls Destroy of the file system
         }
         finally
         {
@@ -259,10 +258,10 @@ public sealed unsafe class FuseMount : IDisposable
             for (var i = 0; i < args.Count; i++) argv[i] = (byte*)Marshal.StringToCoTaskMemUTF8(args[i]);
             var fuseArgs = new FuseArgs { Argc = args.Count, Argv = argv };
             var operations = FuseOperations.Table;
-            var fuse = LibFuse.New(&fuseArgs, &operations, (nuint)sizeof(FuseOperationsNative), (void*)GCHandle.ToIntPtr(state));
+            var session = LibFuse.SessionNew(&fuseArgs, &operations, (nuint)sizeof(FuseLowLevelOps), (void*)GCHandle.ToIntPtr(state));
             LibFuse.OptFreeArgs(&fuseArgs); // frees only the copy fuse_opt_parse may have made
-            if (fuse == 0) throw new IOException($"fuse_new rejected the options: {mountOptions}");
-            return fuse;
+            if (session == 0) throw new IOException($"libfuse rejected the options: {mountOptions}");
+            return session;
         }
         finally
         {

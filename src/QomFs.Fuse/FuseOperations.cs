@@ -1,292 +1,542 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using QomFs.Fuse.Native;
 
 namespace QomFs.Fuse;
 
 /// <summary>
-/// The <c>struct fuse_operations</c> callbacks: each unpacks native arguments into spans and refs, calls the
-/// <see cref="IFuseFileSystem"/> of the mount, and turns every exception into a negative errno, because an
-/// exception unwinding into libfuse's C frames would take the process down.
+/// The <c>struct fuse_lowlevel_ops</c> callbacks: each turns the request's node ids into paths (<see cref="NodeTable"/>),
+/// calls the <see cref="IFuseFileSystem"/> of the mount, and answers the request exactly once. Every exception
+/// becomes an errno, because one unwinding into libfuse's C frames would take the process down.
+/// This does what libfuse's high-level API does for a path-based file system, with two differences that are the
+/// reason for it: OpenDir may answer ENOSYS (the kernel then caches listings itself and sends no OPENDIR or
+/// RELEASEDIR again), and OpenDir's CacheReaddir and KeepCache reach the kernel.
 /// </summary>
 internal static unsafe class FuseOperations
 {
-    /// <summary>PATH_MAX + 1: the buffer libfuse passes to readlink.</summary>
+    /// <summary>PATH_MAX + 1: room for the longest symlink target and its NUL.</summary>
     const int MaxReadLink = 4097;
 
-    public static FuseOperationsNative Table => new()
+    /// <summary>The d_ino of an entry whose node the kernel does not hold (libfuse's FUSE_UNKNOWN_INO).</summary>
+    public const ulong UnknownInode = 0xffffffff;
+
+    public static FuseLowLevelOps Table => new()
     {
+        Init = &Init,
+        Destroy = &Destroy,
+        Lookup = &Lookup,
+        Forget = &Forget,
+        ForgetMulti = &ForgetMulti,
         GetAttr = &GetAttr,
+        SetAttr = &SetAttr,
         ReadLink = &ReadLink,
         Mknod = &Mknod,
         Mkdir = &Mkdir,
         Unlink = &Unlink,
         Rmdir = &Rmdir,
         Rename = &Rename,
-        Chmod = &Chmod,
-        Chown = &Chown,
-        Truncate = &Truncate,
         Open = &Open,
         Read = &Read,
         Write = &Write,
-        StatFs = &StatFs,
         Flush = &Flush,
         Release = &Release,
-        GetXAttr = &GetXAttr,
-        ListXAttr = &ListXAttr,
         OpenDir = &OpenDir,
         ReadDir = &ReadDir,
+        ReadDirPlus = &ReadDirPlus,
         ReleaseDir = &ReleaseDir,
-        Init = &Init,
-        Destroy = &Destroy,
+        StatFs = &StatFs,
+        GetXAttr = &GetXAttr,
+        ListXAttr = &ListXAttr,
         Access = &Access,
         Create = &Create,
-        Utimens = &Utimens,
     };
 
-    static IFuseFileSystem Fs => MountState.Current.FileSystem;
+    static ReadOnlySpan<byte> Name(byte* name) => MemoryMarshal.CreateReadOnlySpanFromNullTerminated(name);
 
-    /// <summary>libfuse may pass NULL (e.g. release of a file whose path is gone); that becomes an empty span.</summary>
-    static ReadOnlySpan<byte> Path(byte* path) =>
-        path == null ? default : MemoryMarshal.CreateReadOnlySpanFromNullTerminated(path);
+    /// <summary>The path of a node the kernel names; a detached node (unlinked while open) has an empty one.</summary>
+    static byte[] PathOf(MountState s, ulong node) => s.Nodes.PathOf(node) ?? throw new FuseException(Errno.ENOENT);
 
-    static int Fail(Exception e)
+    static byte[] PathOf(MountState s, ulong parent, byte* name) =>
+        s.Nodes.PathOf(parent, Name(name)) ?? throw new FuseException(Errno.ENOENT);
+
+    /// <summary>Answers a request that failed; a bug (any exception but FuseException) is reported and becomes EIO.</summary>
+    static void Fail(nint req, Exception e)
     {
-        if (e is FuseException f) return -f.Errno;
-        try { MountState.Current.Options.UnhandledException?.Invoke(e); }
-        catch (Exception) { /* a failing logger must not fail the request differently */ }
-        return -Errno.EIO;
+        var errno = Errno.EIO;
+        if (e is FuseException f) errno = f.Errno;
+        else Report(MountState.For(req), e);
+        LibFuse.ReplyErr(req, errno);
     }
+
+    /// <summary>Answers with success (0) or the negated errno a file system method returned.</summary>
+    static void Status(nint req, int result) => LibFuse.ReplyErr(req, result < 0 ? -result : 0);
 
     /// <summary>A byte count above what was asked for would make libfuse reply garbage; treat it as a bug.</summary>
-    static int Count(int result, nuint size) => result > (long)size ? -Errno.EIO : result;
+    static int Count(int result, nuint size) => result > (long)size ? throw new InvalidOperationException(
+        $"the file system returned {result} bytes where at most {size} fit") : result;
 
-    static int Span(nuint size) => (int)Math.Min(size, int.MaxValue);
-
-    [UnmanagedCallersOnly]
-    static int GetAttr(byte* path, FuseStat* stat, FuseFileInfo* fi)
+    /// <summary>
+    /// Looks a name up for the kernel: its attributes, and a node id the kernel then holds one more time. False if
+    /// the reply could not be delivered (the caller was interrupted).
+    /// </summary>
+    static bool ReplyEntry(nint req, MountState s, ulong parent, byte* name, byte[] path, FuseFileInfo* created = null)
     {
-        try { return Fs.GetAttr(Path(path), ref *stat, new FuseFileInfoRef(fi)); }
-        catch (Exception e) { return Fail(e); }
-    }
-
-    [UnmanagedCallersOnly]
-    static int ReadLink(byte* path, byte* buffer, nuint size)
-    {
-        try
+        var e = default(FuseEntryParam);
+        var r = s.FileSystem.GetAttr(path, ref e.Attr, new FuseFileInfoRef(created));
+        if (r == -Errno.ENOENT && created == null && s.Options.NegativeTimeout > 0)
         {
-            var target = new Span<byte>(buffer, (int)Math.Min(size, MaxReadLink));
-            target.Clear();
-            var r = Fs.ReadLink(Path(path), target);
-            return r > 0 ? 0 : r;
+            // Node id 0: "does not exist", cached for the negative timeout.
+            e.EntryTimeout = s.Options.NegativeTimeout;
+            return LibFuse.ReplyEntry(req, &e) == 0;
         }
-        catch (Exception e) { return Fail(e); }
-    }
-
-    [UnmanagedCallersOnly]
-    static int Mknod(byte* path, uint mode, ulong device)
-    {
-        try { return Fs.Mknod(Path(path), mode, device); }
-        catch (Exception e) { return Fail(e); }
-    }
-
-    [UnmanagedCallersOnly]
-    static int Mkdir(byte* path, uint mode)
-    {
-        try { return Fs.Mkdir(Path(path), mode); }
-        catch (Exception e) { return Fail(e); }
-    }
-
-    [UnmanagedCallersOnly]
-    static int Unlink(byte* path)
-    {
-        try { return Fs.Unlink(Path(path)); }
-        catch (Exception e) { return Fail(e); }
-    }
-
-    [UnmanagedCallersOnly]
-    static int Rmdir(byte* path)
-    {
-        try { return Fs.Rmdir(Path(path)); }
-        catch (Exception e) { return Fail(e); }
-    }
-
-    [UnmanagedCallersOnly]
-    static int Rename(byte* from, byte* to, uint flags)
-    {
-        try { return Fs.Rename(Path(from), Path(to), flags); }
-        catch (Exception e) { return Fail(e); }
-    }
-
-    [UnmanagedCallersOnly]
-    static int Chmod(byte* path, uint mode, FuseFileInfo* fi)
-    {
-        try { return Fs.Chmod(Path(path), mode, new FuseFileInfoRef(fi)); }
-        catch (Exception e) { return Fail(e); }
-    }
-
-    [UnmanagedCallersOnly]
-    static int Chown(byte* path, uint uid, uint gid, FuseFileInfo* fi)
-    {
-        try { return Fs.Chown(Path(path), uid, gid, new FuseFileInfoRef(fi)); }
-        catch (Exception e) { return Fail(e); }
-    }
-
-    [UnmanagedCallersOnly]
-    static int Truncate(byte* path, long length, FuseFileInfo* fi)
-    {
-        try { return length < 0 ? -Errno.EINVAL : Fs.Truncate(Path(path), (ulong)length, new FuseFileInfoRef(fi)); }
-        catch (Exception e) { return Fail(e); }
-    }
-
-    [UnmanagedCallersOnly]
-    static int Open(byte* path, FuseFileInfo* fi)
-    {
-        try { return Fs.Open(Path(path), ref *fi); }
-        catch (Exception e) { return Fail(e); }
-    }
-
-    [UnmanagedCallersOnly]
-    static int Read(byte* path, byte* buffer, nuint size, long offset, FuseFileInfo* fi)
-    {
-        try { return Count(Fs.Read(Path(path), (ulong)offset, new Span<byte>(buffer, Span(size)), ref *fi), size); }
-        catch (Exception e) { return Fail(e); }
-    }
-
-    [UnmanagedCallersOnly]
-    static int Write(byte* path, byte* data, nuint size, long offset, FuseFileInfo* fi)
-    {
-        try { return Count(Fs.Write(Path(path), (ulong)offset, new ReadOnlySpan<byte>(data, Span(size)), ref *fi), size); }
-        catch (Exception e) { return Fail(e); }
-    }
-
-    [UnmanagedCallersOnly]
-    static int StatFs(byte* path, FuseStatVfs* stat)
-    {
-        try { return Fs.StatFs(Path(path), ref *stat); }
-        catch (Exception e) { return Fail(e); }
-    }
-
-    [UnmanagedCallersOnly]
-    static int Flush(byte* path, FuseFileInfo* fi)
-    {
-        try { return Fs.Flush(Path(path), ref *fi); }
-        catch (Exception e) { return Fail(e); }
-    }
-
-    [UnmanagedCallersOnly]
-    static int Release(byte* path, FuseFileInfo* fi)
-    {
-        try { return Fs.Release(Path(path), ref *fi); }
-        catch (Exception e) { return Fail(e); }
-    }
-
-    [UnmanagedCallersOnly]
-    static int GetXAttr(byte* path, byte* name, byte* value, nuint size)
-    {
-        try
-        {
-            var buffer = value == null ? default : new Span<byte>(value, Span(size));
-            return Count(Fs.GetXAttr(Path(path), Path(name), buffer), size == 0 ? int.MaxValue : size);
-        }
-        catch (Exception e) { return Fail(e); }
-    }
-
-    [UnmanagedCallersOnly]
-    static int ListXAttr(byte* path, byte* list, nuint size)
-    {
-        try
-        {
-            var buffer = list == null ? default : new Span<byte>(list, Span(size));
-            return Count(Fs.ListXAttr(Path(path), buffer), size == 0 ? int.MaxValue : size);
-        }
-        catch (Exception e) { return Fail(e); }
-    }
-
-    [UnmanagedCallersOnly]
-    static int OpenDir(byte* path, FuseFileInfo* fi)
-    {
-        try { return Fs.OpenDir(Path(path), ref *fi); }
-        catch (Exception e) { return Fail(e); }
-    }
-
-    [UnmanagedCallersOnly]
-    static int ReadDir(byte* path, void* buffer, delegate* unmanaged<void*, byte*, FuseStat*, long, int, int> fill,
-        long offset, FuseFileInfo* fi, int flags)
-    {
-        try
-        {
-            var readDirFlags = (FuseReadDirFlags)flags;
-            var filler = new FuseDirectoryFiller(buffer, fill, (ulong)offset, readDirFlags.HasFlag(FuseReadDirFlags.Plus));
-            return Fs.ReadDir(Path(path), ref filler, (ulong)offset, readDirFlags, new FuseFileInfoRef(fi));
-        }
-        catch (Exception e) { return Fail(e); }
-    }
-
-    [UnmanagedCallersOnly]
-    static int ReleaseDir(byte* path, FuseFileInfo* fi)
-    {
-        try { return Fs.ReleaseDir(Path(path), ref *fi); }
-        catch (Exception e) { return Fail(e); }
+        if (r < 0) throw new FuseException(-r);
+        e.Ino = e.Attr.Inode = s.Nodes.Remember(parent, Name(name));
+        e.AttrTimeout = s.Options.AttrTimeout;
+        e.EntryTimeout = s.Options.EntryTimeout;
+        var sent = created == null ? LibFuse.ReplyEntry(req, &e) : LibFuse.ReplyCreate(req, &e, created);
+        // Not delivered: the kernel will never forget it, so do it here.
+        if (sent != 0) s.Nodes.Forget(e.Ino, 1);
+        return sent == 0;
     }
 
     /// <summary>
-    /// Applies the cache options. use_ino stays off (libfuse assigns inode numbers) and nullpath_ok stays off,
-    /// because every IFuseFileSystem method works by path and must get one. Atomic O_TRUNC is turned off so that
-    /// open(2) with O_TRUNC reaches the file system as Truncate(path, 0) rather than as a flag Open must notice.
+    /// Tells the mount's handler about a bug (any exception but FuseException); never throws. After a reply this is
+    /// all that can be done with a failure: answering the request twice would crash libfuse.
+    /// </summary>
+    static void Report(MountState s, Exception e)
+    {
+        try { if (e is not FuseException) s.Options.UnhandledException?.Invoke(e); }
+        catch (Exception) { /* nothing left to tell */ }
+    }
+
+    static void ReplyAttr(nint req, MountState s, ulong node, byte[] path, FuseFileInfo* fi)
+    {
+        var stat = default(FuseStat);
+        var r = s.FileSystem.GetAttr(path, ref stat, new FuseFileInfoRef(fi));
+        if (r < 0) throw new FuseException(-r);
+        stat.Inode = node;
+        LibFuse.ReplyAttr(req, &stat, s.Options.AttrTimeout);
+    }
+
+    /// <summary>The mount-wide cache options apply to every open, as libfuse's high-level API applies them.</summary>
+    static void ApplyOptions(MountState s, FuseFileInfo* fi)
+    {
+        if (s.Options.DirectIo) fi->DirectIo = true;
+        if (s.Options.KernelCache) fi->KeepCache = true;
+    }
+
+    /// <summary>
+    /// Takes out atomic O_TRUNC, so that open(2) with O_TRUNC reaches the file system as Truncate(path, 0) rather
+    /// than as a flag Open must notice, and READDIRPLUS_AUTO if every batch should bring attributes.
     /// </summary>
     [UnmanagedCallersOnly]
-    static void* Init(FuseConnInfo* connection, FuseConfig* config)
+    static void Init(void* userData, FuseConnInfo* connection)
     {
-        var privateData = LibFuse.GetContext()->PrivateData;
         try
         {
-            var options = MountState.FromPrivateData(privateData).Options;
-            config->EntryTimeout = options.EntryTimeout;
-            config->AttrTimeout = options.AttrTimeout;
-            config->NegativeTimeout = options.NegativeTimeout;
-            config->KernelCache = options.KernelCache ? 1 : 0;
-            config->AutoCache = 0;
-            config->DirectIo = options.DirectIo ? 1 : 0;
-            config->UseIno = 0;
-            config->NullPathOk = 0;
             connection->Want &= ~FuseConnInfo.FUSE_CAP_ATOMIC_O_TRUNC;
-            if (options.AttributesWithEveryBatch) connection->Want &= ~FuseConnInfo.FUSE_CAP_READDIRPLUS_AUTO;
+            if (MountState.FromUserData(userData).Options.AttributesWithEveryBatch)
+                connection->Want &= ~FuseConnInfo.FUSE_CAP_READDIRPLUS_AUTO;
         }
-        catch (Exception e) { Fail(e); }
-        return privateData;
+        catch (Exception) { /* only the options' getter could throw, and it does not */ }
     }
 
     [UnmanagedCallersOnly]
-    static void Destroy(void* privateData)
+    static void Destroy(void* userData)
     {
-        try { MountState.FromPrivateData(privateData).FileSystem.Destroy(); }
-        catch (Exception e) { Fail(e); }
+        var s = MountState.FromUserData(userData);
+        try { s.FileSystem.Destroy(); }
+        catch (Exception e) { Report(s, e); }
     }
 
     [UnmanagedCallersOnly]
-    static int Access(byte* path, int mask)
-    {
-        try { return Fs.Access(Path(path), mask); }
-        catch (Exception e) { return Fail(e); }
-    }
-
-    [UnmanagedCallersOnly]
-    static int Create(byte* path, uint mode, FuseFileInfo* fi)
-    {
-        try { return Fs.Create(Path(path), mode, ref *fi); }
-        catch (Exception e) { return Fail(e); }
-    }
-
-    [UnmanagedCallersOnly]
-    static int Utimens(byte* path, FuseTimespec* times, FuseFileInfo* fi)
+    static void Lookup(nint req, ulong parent, byte* name)
     {
         try
         {
-            var now = new FuseTimespec { Nanoseconds = FuseTimespec.UTIME_NOW };
-            return times == null
-                ? Fs.Utimens(Path(path), in now, in now, new FuseFileInfoRef(fi))
-                : Fs.Utimens(Path(path), in times[0], in times[1], new FuseFileInfoRef(fi));
+            var s = MountState.For(req);
+            ReplyEntry(req, s, parent, name, PathOf(s, parent, name));
         }
-        catch (Exception e) { return Fail(e); }
+        catch (Exception e) { Fail(req, e); }
+    }
+
+    [UnmanagedCallersOnly]
+    static void Forget(nint req, ulong node, ulong count)
+    {
+        MountState.For(req).Nodes.Forget(node, count);
+        LibFuse.ReplyNone(req);
+    }
+
+    [UnmanagedCallersOnly]
+    static void ForgetMulti(nint req, nuint count, FuseForgetData* forgets)
+    {
+        var nodes = MountState.For(req).Nodes;
+        for (nuint i = 0; i < count; i++) nodes.Forget(forgets[i].Ino, forgets[i].NLookup);
+        LibFuse.ReplyNone(req);
+    }
+
+    [UnmanagedCallersOnly]
+    static void GetAttr(nint req, ulong node, FuseFileInfo* fi)
+    {
+        try
+        {
+            var s = MountState.For(req);
+            ReplyAttr(req, s, node, PathOf(s, node), fi);
+        }
+        catch (Exception e) { Fail(req, e); }
+    }
+
+    /// <summary>chmod, chown, truncate and utimensat arrive as one request; they are applied in that order, as libfuse does.</summary>
+    [UnmanagedCallersOnly]
+    static void SetAttr(nint req, ulong node, FuseStat* attr, int toSet, FuseFileInfo* fi)
+    {
+        try
+        {
+            var s = MountState.For(req);
+            var fs = s.FileSystem;
+            var path = PathOf(s, node);
+            var info = new FuseFileInfoRef(fi);
+            var set = (SetAttrFlags)toSet;
+            var r = 0;
+            if (set.HasFlag(SetAttrFlags.Mode)) r = fs.Chmod(path, attr->Mode, info);
+            if (r == 0 && (set & (SetAttrFlags.Uid | SetAttrFlags.Gid)) != 0)
+                r = fs.Chown(path, set.HasFlag(SetAttrFlags.Uid) ? attr->Uid : uint.MaxValue,
+                    set.HasFlag(SetAttrFlags.Gid) ? attr->Gid : uint.MaxValue, info);
+            if (r == 0 && set.HasFlag(SetAttrFlags.Size))
+                r = attr->Size < 0 ? -Errno.EINVAL : fs.Truncate(path, (ulong)attr->Size, info);
+            if (r == 0 && (set & (SetAttrFlags.AccessTime | SetAttrFlags.ModificationTime)) != 0)
+            {
+                var access = Time(set, SetAttrFlags.AccessTime, SetAttrFlags.AccessTimeNow, attr->AccessTime);
+                var modification = Time(set, SetAttrFlags.ModificationTime, SetAttrFlags.ModificationTimeNow, attr->ModificationTime);
+                r = fs.Utimens(path, in access, in modification, info);
+            }
+            if (r < 0) Status(req, r);
+            else ReplyAttr(req, s, node, path, fi);
+        }
+        catch (Exception e) { Fail(req, e); }
+    }
+
+    static FuseTimespec Time(SetAttrFlags set, SetAttrFlags given, SetAttrFlags now, FuseTimespec value) =>
+        set.HasFlag(now) ? new FuseTimespec { Nanoseconds = FuseTimespec.UTIME_NOW }
+        : set.HasFlag(given) ? value
+        : new FuseTimespec { Nanoseconds = FuseTimespec.UTIME_OMIT };
+
+    [UnmanagedCallersOnly]
+    static void ReadLink(nint req, ulong node)
+    {
+        try
+        {
+            var s = MountState.For(req);
+            var target = stackalloc byte[MaxReadLink];
+            var buffer = new Span<byte>(target, MaxReadLink);
+            buffer.Clear();
+            var r = s.FileSystem.ReadLink(PathOf(s, node), buffer[..^1]);
+            if (r < 0) Status(req, r);
+            else LibFuse.ReplyReadLink(req, target);
+        }
+        catch (Exception e) { Fail(req, e); }
+    }
+
+    [UnmanagedCallersOnly]
+    static void Mknod(nint req, ulong parent, byte* name, uint mode, ulong device)
+    {
+        try
+        {
+            var s = MountState.For(req);
+            var path = PathOf(s, parent, name);
+            var r = s.FileSystem.Mknod(path, mode, device);
+            if (r < 0) Status(req, r);
+            else ReplyEntry(req, s, parent, name, path);
+        }
+        catch (Exception e) { Fail(req, e); }
+    }
+
+    [UnmanagedCallersOnly]
+    static void Mkdir(nint req, ulong parent, byte* name, uint mode)
+    {
+        try
+        {
+            var s = MountState.For(req);
+            var path = PathOf(s, parent, name);
+            var r = s.FileSystem.Mkdir(path, mode);
+            if (r < 0) Status(req, r);
+            else ReplyEntry(req, s, parent, name, path);
+        }
+        catch (Exception e) { Fail(req, e); }
+    }
+
+    [UnmanagedCallersOnly]
+    static void Unlink(nint req, ulong parent, byte* name)
+    {
+        try
+        {
+            var s = MountState.For(req);
+            var r = s.FileSystem.Unlink(PathOf(s, parent, name));
+            if (r == 0) s.Nodes.Unlinked(parent, Name(name));
+            Status(req, r);
+        }
+        catch (Exception e) { Fail(req, e); }
+    }
+
+    [UnmanagedCallersOnly]
+    static void Rmdir(nint req, ulong parent, byte* name)
+    {
+        try
+        {
+            var s = MountState.For(req);
+            var r = s.FileSystem.Rmdir(PathOf(s, parent, name));
+            if (r == 0) s.Nodes.Unlinked(parent, Name(name));
+            Status(req, r);
+        }
+        catch (Exception e) { Fail(req, e); }
+    }
+
+    [UnmanagedCallersOnly]
+    static void Rename(nint req, ulong parent, byte* name, ulong newParent, byte* newName, uint flags)
+    {
+        try
+        {
+            var s = MountState.For(req);
+            var r = s.FileSystem.Rename(PathOf(s, parent, name), PathOf(s, newParent, newName), flags);
+            // RENAME_EXCHANGE (2) swaps two names: the table follows by detaching both, which a lookup rebuilds.
+            if (r == 0 && (flags & 2) != 0)
+            {
+                s.Nodes.Unlinked(parent, Name(name));
+                s.Nodes.Unlinked(newParent, Name(newName));
+            }
+            else if (r == 0) s.Nodes.Renamed(parent, Name(name), newParent, Name(newName));
+            Status(req, r);
+        }
+        catch (Exception e) { Fail(req, e); }
+    }
+
+    [UnmanagedCallersOnly]
+    static void Open(nint req, ulong node, FuseFileInfo* fi)
+    {
+        try
+        {
+            var s = MountState.For(req);
+            var path = PathOf(s, node);
+            var r = s.FileSystem.Open(path, ref *fi);
+            if (r < 0)
+            {
+                Status(req, r); // ENOSYS included: no OPEN or RELEASE from now on
+                return;
+            }
+            ApplyOptions(s, fi);
+            if (LibFuse.ReplyOpen(req, fi) == 0) return;
+            try { s.FileSystem.Release(path, ref *fi); } // the open was not delivered: nobody will close it
+            catch (Exception e) { Report(s, e); }
+        }
+        catch (Exception e) { Fail(req, e); }
+    }
+
+    [UnmanagedCallersOnly]
+    static void Read(nint req, ulong node, nuint size, long offset, FuseFileInfo* fi)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent((int)size);
+        try
+        {
+            var s = MountState.For(req);
+            var r = s.FileSystem.Read(PathOf(s, node), (ulong)offset, buffer.AsSpan(0, (int)size), ref *fi);
+            if (r < 0) Status(req, r);
+            else fixed (byte* b = buffer) LibFuse.ReplyBuf(req, b, (nuint)Count(r, size));
+        }
+        catch (Exception e) { Fail(req, e); }
+        finally { ArrayPool<byte>.Shared.Return(buffer); }
+    }
+
+    [UnmanagedCallersOnly]
+    static void Write(nint req, ulong node, byte* data, nuint size, long offset, FuseFileInfo* fi)
+    {
+        try
+        {
+            var s = MountState.For(req);
+            var r = s.FileSystem.Write(PathOf(s, node), (ulong)offset, new ReadOnlySpan<byte>(data, (int)size), ref *fi);
+            if (r < 0) Status(req, r);
+            else LibFuse.ReplyWrite(req, (nuint)Count(r, size));
+        }
+        catch (Exception e) { Fail(req, e); }
+    }
+
+    [UnmanagedCallersOnly]
+    static void Flush(nint req, ulong node, FuseFileInfo* fi)
+    {
+        try
+        {
+            var s = MountState.For(req);
+            Status(req, s.FileSystem.Flush(PathOf(s, node), ref *fi));
+        }
+        catch (Exception e) { Fail(req, e); }
+    }
+
+    [UnmanagedCallersOnly]
+    static void Release(nint req, ulong node, FuseFileInfo* fi)
+    {
+        try
+        {
+            var s = MountState.For(req);
+            s.FileSystem.Release(PathOf(s, node), ref *fi);
+            Status(req, 0); // the kernel does not wait for, nor look at, the result
+        }
+        catch (Exception e) { Fail(req, e); }
+    }
+
+    [UnmanagedCallersOnly]
+    static void OpenDir(nint req, ulong node, FuseFileInfo* fi)
+    {
+        try
+        {
+            var s = MountState.For(req);
+            var path = PathOf(s, node);
+            var r = s.FileSystem.OpenDir(path, ref *fi);
+            if (r < 0)
+            {
+                Status(req, r); // ENOSYS included: the kernel caches listings from now on
+                return;
+            }
+            if (LibFuse.ReplyOpen(req, fi) == 0) return;
+            try { s.FileSystem.ReleaseDir(path, ref *fi); }
+            catch (Exception e) { Report(s, e); }
+        }
+        catch (Exception e) { Fail(req, e); }
+    }
+
+    [UnmanagedCallersOnly]
+    static void ReadDir(nint req, ulong node, nuint size, long offset, FuseFileInfo* fi) =>
+        ServeReadDir(req, node, size, offset, fi, plus: false);
+
+    [UnmanagedCallersOnly]
+    static void ReadDirPlus(nint req, ulong node, nuint size, long offset, FuseFileInfo* fi) =>
+        ServeReadDir(req, node, size, offset, fi, plus: true);
+
+    static void ServeReadDir(nint req, ulong node, nuint size, long offset, FuseFileInfo* fi, bool plus)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent((int)size);
+        try
+        {
+            var s = MountState.For(req);
+            fixed (byte* b = buffer)
+            {
+                var filler = new FuseDirectoryFiller(req, b, size, (ulong)offset, plus, node, s);
+                var r = s.FileSystem.ReadDir(PathOf(s, node), ref filler, (ulong)offset,
+                    plus ? FuseReadDirFlags.Plus : FuseReadDirFlags.None, new FuseFileInfoRef(fi));
+                if (r < 0) Status(req, r);
+                else LibFuse.ReplyBuf(req, b, filler.Used);
+            }
+        }
+        catch (Exception e) { Fail(req, e); }
+        finally { ArrayPool<byte>.Shared.Return(buffer); }
+    }
+
+    [UnmanagedCallersOnly]
+    static void ReleaseDir(nint req, ulong node, FuseFileInfo* fi)
+    {
+        try
+        {
+            var s = MountState.For(req);
+            s.FileSystem.ReleaseDir(PathOf(s, node), ref *fi);
+            Status(req, 0);
+        }
+        catch (Exception e) { Fail(req, e); }
+    }
+
+    [UnmanagedCallersOnly]
+    static void StatFs(nint req, ulong node)
+    {
+        try
+        {
+            var s = MountState.For(req);
+            var stat = default(FuseStatVfs);
+            var r = s.FileSystem.StatFs(PathOf(s, node), ref stat);
+            if (r < 0) Status(req, r);
+            else LibFuse.ReplyStatFs(req, &stat);
+        }
+        catch (Exception e) { Fail(req, e); }
+    }
+
+    [UnmanagedCallersOnly]
+    static void GetXAttr(nint req, ulong node, byte* name, nuint size)
+    {
+        try
+        {
+            var s = MountState.For(req);
+            var path = PathOf(s, node);
+            XAttrReply(req, size, buffer => s.FileSystem.GetXAttr(path, Name(name), buffer));
+        }
+        catch (Exception e) { Fail(req, e); }
+    }
+
+    [UnmanagedCallersOnly]
+    static void ListXAttr(nint req, ulong node, nuint size)
+    {
+        try
+        {
+            var s = MountState.For(req);
+            var path = PathOf(s, node);
+            XAttrReply(req, size, buffer => s.FileSystem.ListXAttr(path, buffer));
+        }
+        catch (Exception e) { Fail(req, e); }
+    }
+
+    delegate int XAttrCall(Span<byte> buffer);
+
+    /// <summary>Size 0 asks only for the length the value needs; otherwise the value itself.</summary>
+    static void XAttrReply(nint req, nuint size, XAttrCall call)
+    {
+        if (size == 0)
+        {
+            var r = call(default);
+            if (r < 0) Status(req, r);
+            else LibFuse.ReplyXAttr(req, (nuint)r);
+            return;
+        }
+        var buffer = ArrayPool<byte>.Shared.Rent((int)size);
+        try
+        {
+            var r = call(buffer.AsSpan(0, (int)size));
+            if (r < 0) Status(req, r);
+            else fixed (byte* b = buffer) LibFuse.ReplyBuf(req, b, (nuint)Count(r, size));
+        }
+        finally { ArrayPool<byte>.Shared.Return(buffer); }
+    }
+
+    [UnmanagedCallersOnly]
+    static void Access(nint req, ulong node, int mask)
+    {
+        try
+        {
+            var s = MountState.For(req);
+            Status(req, s.FileSystem.Access(PathOf(s, node), mask));
+        }
+        catch (Exception e) { Fail(req, e); }
+    }
+
+    [UnmanagedCallersOnly]
+    static void Create(nint req, ulong parent, byte* name, uint mode, FuseFileInfo* fi)
+    {
+        try
+        {
+            var s = MountState.For(req);
+            var path = PathOf(s, parent, name);
+            var r = s.FileSystem.Create(path, mode, ref *fi);
+            if (r < 0)
+            {
+                Status(req, r);
+                return;
+            }
+            ApplyOptions(s, fi);
+            bool delivered;
+            try { delivered = ReplyEntry(req, s, parent, name, path, fi); }
+            catch (Exception)
+            {
+                s.FileSystem.Release(path, ref *fi);
+                throw;
+            }
+            if (delivered) return;
+            try { s.FileSystem.Release(path, ref *fi); }
+            catch (Exception e) { Report(s, e); }
+        }
+        catch (Exception e) { Fail(req, e); }
     }
 }

@@ -1,10 +1,11 @@
 namespace QomFs.Fuse;
 
 /// <summary>
-/// A file system served through libfuse's high-level (path based) API. Every method returns 0 (or a count) on
+/// A file system whose files are named by path, as in libfuse's high-level API. Every method returns 0 (or a count) on
 /// success or a NEGATIVE errno, e.g. <c>-Errno.ENOENT</c>; throwing <see cref="FuseException"/> does the same,
 /// and any other exception becomes -EIO. Methods run concurrently on libfuse's worker threads.
-/// Paths are the raw bytes libfuse gives (absolute, starting with '/'); <see cref="FusePath.GetString"/> makes a string.
+/// Paths are raw bytes (absolute, starting with '/'); <see cref="FusePath.GetString"/> makes a string. A file
+/// unlinked while open is named by an empty path.
 /// The defaults mirror what the Linux VFS answers for a file system that lacks the operation.
 /// </summary>
 public interface IFuseFileSystem
@@ -49,6 +50,12 @@ public interface IFuseFileSystem
     /// <summary>The last close of an Open; the result is ignored by the kernel.</summary>
     int Release(ReadOnlySpan<byte> path, ref FuseFileInfo fi) => 0;
 
+    /// <summary>
+    /// opendir(2). May set <see cref="FuseFileInfo.FileHandle"/>, and <see cref="FuseFileInfo.CacheReaddir"/> (with
+    /// KeepCache to keep the cached listing across opens). Returning -ENOSYS means success, and that no directory
+    /// needs OpenDir or ReleaseDir at all: the kernel stops sending them for the rest of the mount, and caches
+    /// every listing it reads until the directory's modification time changes or it is invalidated.
+    /// </summary>
     int OpenDir(ReadOnlySpan<byte> path, ref FuseFileInfo fi) => 0;
 
     int ReleaseDir(ReadOnlySpan<byte> path, ref FuseFileInfo fi) => 0;

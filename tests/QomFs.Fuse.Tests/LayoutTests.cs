@@ -45,36 +45,37 @@ public unsafe class LayoutTests
     }
 
     [Test]
-    public void FuseOperationsMatches()
+    public void FuseLowLevelOpsMatches()
     {
-        FuseOperationsNative s;
-        Expect("sizeof fuse_operations", sizeof(FuseOperationsNative));
-        Expect("fuse_operations.getattr", Off(&s.GetAttr, &s));
-        Expect("fuse_operations.readlink", Off(&s.ReadLink, &s));
-        Expect("fuse_operations.mknod", Off(&s.Mknod, &s));
-        Expect("fuse_operations.mkdir", Off(&s.Mkdir, &s));
-        Expect("fuse_operations.unlink", Off(&s.Unlink, &s));
-        Expect("fuse_operations.rmdir", Off(&s.Rmdir, &s));
-        Expect("fuse_operations.rename", Off(&s.Rename, &s));
-        Expect("fuse_operations.chmod", Off(&s.Chmod, &s));
-        Expect("fuse_operations.chown", Off(&s.Chown, &s));
-        Expect("fuse_operations.truncate", Off(&s.Truncate, &s));
-        Expect("fuse_operations.open", Off(&s.Open, &s));
-        Expect("fuse_operations.read", Off(&s.Read, &s));
-        Expect("fuse_operations.write", Off(&s.Write, &s));
-        Expect("fuse_operations.statfs", Off(&s.StatFs, &s));
-        Expect("fuse_operations.flush", Off(&s.Flush, &s));
-        Expect("fuse_operations.release", Off(&s.Release, &s));
-        Expect("fuse_operations.getxattr", Off(&s.GetXAttr, &s));
-        Expect("fuse_operations.listxattr", Off(&s.ListXAttr, &s));
-        Expect("fuse_operations.opendir", Off(&s.OpenDir, &s));
-        Expect("fuse_operations.readdir", Off(&s.ReadDir, &s));
-        Expect("fuse_operations.releasedir", Off(&s.ReleaseDir, &s));
-        Expect("fuse_operations.init", Off(&s.Init, &s));
-        Expect("fuse_operations.destroy", Off(&s.Destroy, &s));
-        Expect("fuse_operations.access", Off(&s.Access, &s));
-        Expect("fuse_operations.create", Off(&s.Create, &s));
-        Expect("fuse_operations.utimens", Off(&s.Utimens, &s));
+        FuseLowLevelOps s;
+        Expect("sizeof fuse_lowlevel_ops", sizeof(FuseLowLevelOps));
+        Expect("fuse_lowlevel_ops.init", Off(&s.Init, &s));
+        Expect("fuse_lowlevel_ops.destroy", Off(&s.Destroy, &s));
+        Expect("fuse_lowlevel_ops.lookup", Off(&s.Lookup, &s));
+        Expect("fuse_lowlevel_ops.forget", Off(&s.Forget, &s));
+        Expect("fuse_lowlevel_ops.getattr", Off(&s.GetAttr, &s));
+        Expect("fuse_lowlevel_ops.setattr", Off(&s.SetAttr, &s));
+        Expect("fuse_lowlevel_ops.readlink", Off(&s.ReadLink, &s));
+        Expect("fuse_lowlevel_ops.mknod", Off(&s.Mknod, &s));
+        Expect("fuse_lowlevel_ops.mkdir", Off(&s.Mkdir, &s));
+        Expect("fuse_lowlevel_ops.unlink", Off(&s.Unlink, &s));
+        Expect("fuse_lowlevel_ops.rmdir", Off(&s.Rmdir, &s));
+        Expect("fuse_lowlevel_ops.rename", Off(&s.Rename, &s));
+        Expect("fuse_lowlevel_ops.open", Off(&s.Open, &s));
+        Expect("fuse_lowlevel_ops.read", Off(&s.Read, &s));
+        Expect("fuse_lowlevel_ops.write", Off(&s.Write, &s));
+        Expect("fuse_lowlevel_ops.flush", Off(&s.Flush, &s));
+        Expect("fuse_lowlevel_ops.release", Off(&s.Release, &s));
+        Expect("fuse_lowlevel_ops.opendir", Off(&s.OpenDir, &s));
+        Expect("fuse_lowlevel_ops.readdir", Off(&s.ReadDir, &s));
+        Expect("fuse_lowlevel_ops.releasedir", Off(&s.ReleaseDir, &s));
+        Expect("fuse_lowlevel_ops.statfs", Off(&s.StatFs, &s));
+        Expect("fuse_lowlevel_ops.getxattr", Off(&s.GetXAttr, &s));
+        Expect("fuse_lowlevel_ops.listxattr", Off(&s.ListXAttr, &s));
+        Expect("fuse_lowlevel_ops.access", Off(&s.Access, &s));
+        Expect("fuse_lowlevel_ops.create", Off(&s.Create, &s));
+        Expect("fuse_lowlevel_ops.forget_multi", Off(&s.ForgetMulti, &s));
+        Expect("fuse_lowlevel_ops.readdirplus", Off(&s.ReadDirPlus, &s));
     }
 
     [Test]
@@ -82,23 +83,35 @@ public unsafe class LayoutTests
     {
         var table = FuseOperations.Table;
         var slots = (nint*)&table;
-        var filled = Enumerable.Range(0, sizeof(FuseOperationsNative) / 8).Count(i => slots[i] != 0);
-        Assert.That(filled, Is.EqualTo(26), "one callback per declared member");
+        var filled = Enumerable.Range(0, sizeof(FuseLowLevelOps) / 8).Count(i => slots[i] != 0);
+        Assert.That(filled, Is.EqualTo(27), "one callback per declared member");
     }
 
     [Test]
-    public void FuseConfigMatches()
+    public void FuseEntryParamMatches()
     {
-        FuseConfig s;
-        Expect("sizeof fuse_config", sizeof(FuseConfig));
-        Expect("fuse_config.entry_timeout", Off(&s.EntryTimeout, &s));
-        Expect("fuse_config.negative_timeout", Off(&s.NegativeTimeout, &s));
-        Expect("fuse_config.attr_timeout", Off(&s.AttrTimeout, &s));
-        Expect("fuse_config.use_ino", Off(&s.UseIno, &s));
-        Expect("fuse_config.direct_io", Off(&s.DirectIo, &s));
-        Expect("fuse_config.kernel_cache", Off(&s.KernelCache, &s));
-        Expect("fuse_config.auto_cache", Off(&s.AutoCache, &s));
-        Expect("fuse_config.nullpath_ok", Off(&s.NullPathOk, &s));
+        FuseEntryParam s;
+        Expect("sizeof fuse_entry_param", sizeof(FuseEntryParam));
+        Expect("fuse_entry_param.ino", Off(&s.Ino, &s));
+        Expect("fuse_entry_param.generation", Off(&s.Generation, &s));
+        Expect("fuse_entry_param.attr", Off(&s.Attr, &s));
+        Expect("fuse_entry_param.attr_timeout", Off(&s.AttrTimeout, &s));
+        Expect("fuse_entry_param.entry_timeout", Off(&s.EntryTimeout, &s));
+    }
+
+    [Test]
+    public void FuseCtxAndForgetDataMatch()
+    {
+        FuseCtx c;
+        Expect("sizeof fuse_ctx", sizeof(FuseCtx));
+        Expect("fuse_ctx.uid", Off(&c.Uid, &c));
+        Expect("fuse_ctx.gid", Off(&c.Gid, &c));
+        Expect("fuse_ctx.pid", Off(&c.Pid, &c));
+        Expect("fuse_ctx.umask", Off(&c.Umask, &c));
+        FuseForgetData f;
+        Expect("sizeof fuse_forget_data", sizeof(FuseForgetData));
+        Expect("fuse_forget_data.ino", Off(&f.Ino, &f));
+        Expect("fuse_forget_data.nlookup", Off(&f.NLookup, &f));
     }
 
     [Test]
@@ -108,18 +121,7 @@ public unsafe class LayoutTests
         Expect("sizeof fuse_conn_info", sizeof(FuseConnInfo));
         Expect("fuse_conn_info.want", Off(&s.Want, &s));
         Expect("FUSE_CAP_ATOMIC_O_TRUNC", FuseConnInfo.FUSE_CAP_ATOMIC_O_TRUNC);
-    }
-
-    [Test]
-    public void FuseContextMatches()
-    {
-        FuseContextNative s;
-        Expect("sizeof fuse_context", sizeof(FuseContextNative));
-        Expect("fuse_context.uid", Off(&s.Uid, &s));
-        Expect("fuse_context.gid", Off(&s.Gid, &s));
-        Expect("fuse_context.pid", Off(&s.Pid, &s));
-        Expect("fuse_context.private_data", Off(&s.PrivateData, &s));
-        Expect("fuse_context.umask", Off(&s.Umask, &s));
+        Expect("FUSE_CAP_READDIRPLUS_AUTO", FuseConnInfo.FUSE_CAP_READDIRPLUS_AUTO);
     }
 
     [Test]
@@ -200,8 +202,15 @@ public unsafe class LayoutTests
     [Test]
     public void ConstantsMatch()
     {
-        Expect("FUSE_READDIR_PLUS", (long)FuseReadDirFlags.Plus);
-        Expect("FUSE_FILL_DIR_PLUS", FuseDirectoryFiller.FUSE_FILL_DIR_PLUS);
+        Expect("FUSE_ROOT_ID", (long)NodeTable.RootId);
+        Expect("FUSE_SET_ATTR_MODE", (long)SetAttrFlags.Mode);
+        Expect("FUSE_SET_ATTR_UID", (long)SetAttrFlags.Uid);
+        Expect("FUSE_SET_ATTR_GID", (long)SetAttrFlags.Gid);
+        Expect("FUSE_SET_ATTR_SIZE", (long)SetAttrFlags.Size);
+        Expect("FUSE_SET_ATTR_ATIME", (long)SetAttrFlags.AccessTime);
+        Expect("FUSE_SET_ATTR_MTIME", (long)SetAttrFlags.ModificationTime);
+        Expect("FUSE_SET_ATTR_ATIME_NOW", (long)SetAttrFlags.AccessTimeNow);
+        Expect("FUSE_SET_ATTR_MTIME_NOW", (long)SetAttrFlags.ModificationTimeNow);
         foreach (var name in new[] { "S_IFMT", "S_IFSOCK", "S_IFLNK", "S_IFREG", "S_IFBLK", "S_IFDIR", "S_IFCHR", "S_IFIFO" })
             Expect(name, (uint)typeof(FuseStat).GetField(name)!.GetValue(null)!);
         Expect("UTIME_NOW", FuseTimespec.UTIME_NOW);
@@ -210,10 +219,6 @@ public unsafe class LayoutTests
         Expect("AT_FDCWD", LibC.AT_FDCWD);
         Expect("AT_STATX_FORCE_SYNC", LibC.AT_STATX_FORCE_SYNC);
         Expect("STATX_TYPE", LibC.STATX_TYPE);
-        Expect("AT_SYMLINK_NOFOLLOW", LibC.AT_SYMLINK_NOFOLLOW);
-        Expect("AT_STATX_DONT_SYNC", LibC.AT_STATX_DONT_SYNC);
-        Expect("STATX_INO", LibC.STATX_INO);
-        Expect("statx.stx_ino", LibC.StxInoOffset);
     }
 
     [Test]

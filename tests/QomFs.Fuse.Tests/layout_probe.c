@@ -1,7 +1,7 @@
 /* Prints the sizes, offsets, bit positions and constants that QomFs.Fuse hard-codes, as gcc sees them. */
 #define FUSE_USE_VERSION 314
 #define _GNU_SOURCE
-#include <fuse.h>
+#include <fuse_lowlevel.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -26,27 +26,25 @@ int main(void)
 {
     SIZE(fuse_args); OFF(fuse_args, argc); OFF(fuse_args, argv); OFF(fuse_args, allocated);
 
-    SIZE(fuse_operations);
-    OFF(fuse_operations, getattr); OFF(fuse_operations, readlink); OFF(fuse_operations, mknod);
-    OFF(fuse_operations, mkdir); OFF(fuse_operations, unlink); OFF(fuse_operations, rmdir);
-    OFF(fuse_operations, rename); OFF(fuse_operations, chmod); OFF(fuse_operations, chown);
-    OFF(fuse_operations, truncate); OFF(fuse_operations, open); OFF(fuse_operations, read);
-    OFF(fuse_operations, write); OFF(fuse_operations, statfs); OFF(fuse_operations, flush);
-    OFF(fuse_operations, release); OFF(fuse_operations, getxattr); OFF(fuse_operations, listxattr);
-    OFF(fuse_operations, opendir); OFF(fuse_operations, readdir); OFF(fuse_operations, releasedir);
-    OFF(fuse_operations, init); OFF(fuse_operations, destroy); OFF(fuse_operations, access);
-    OFF(fuse_operations, create); OFF(fuse_operations, utimens);
+    SIZE(fuse_lowlevel_ops);
+    OFF(fuse_lowlevel_ops, init); OFF(fuse_lowlevel_ops, destroy); OFF(fuse_lowlevel_ops, lookup);
+    OFF(fuse_lowlevel_ops, forget); OFF(fuse_lowlevel_ops, getattr); OFF(fuse_lowlevel_ops, setattr);
+    OFF(fuse_lowlevel_ops, readlink); OFF(fuse_lowlevel_ops, mknod); OFF(fuse_lowlevel_ops, mkdir);
+    OFF(fuse_lowlevel_ops, unlink); OFF(fuse_lowlevel_ops, rmdir); OFF(fuse_lowlevel_ops, rename);
+    OFF(fuse_lowlevel_ops, open); OFF(fuse_lowlevel_ops, read); OFF(fuse_lowlevel_ops, write);
+    OFF(fuse_lowlevel_ops, flush); OFF(fuse_lowlevel_ops, release); OFF(fuse_lowlevel_ops, opendir);
+    OFF(fuse_lowlevel_ops, readdir); OFF(fuse_lowlevel_ops, releasedir); OFF(fuse_lowlevel_ops, statfs);
+    OFF(fuse_lowlevel_ops, getxattr); OFF(fuse_lowlevel_ops, listxattr); OFF(fuse_lowlevel_ops, access);
+    OFF(fuse_lowlevel_ops, create); OFF(fuse_lowlevel_ops, forget_multi); OFF(fuse_lowlevel_ops, readdirplus);
 
-    SIZE(fuse_config);
-    OFF(fuse_config, entry_timeout); OFF(fuse_config, negative_timeout); OFF(fuse_config, attr_timeout);
-    OFF(fuse_config, use_ino); OFF(fuse_config, direct_io); OFF(fuse_config, kernel_cache);
-    OFF(fuse_config, auto_cache); OFF(fuse_config, nullpath_ok);
+    SIZE(fuse_entry_param);
+    OFF(fuse_entry_param, ino); OFF(fuse_entry_param, generation); OFF(fuse_entry_param, attr);
+    OFF(fuse_entry_param, attr_timeout); OFF(fuse_entry_param, entry_timeout);
+
+    SIZE(fuse_ctx); OFF(fuse_ctx, uid); OFF(fuse_ctx, gid); OFF(fuse_ctx, pid); OFF(fuse_ctx, umask);
+    SIZE(fuse_forget_data); OFF(fuse_forget_data, ino); OFF(fuse_forget_data, nlookup);
 
     SIZE(fuse_conn_info); OFF(fuse_conn_info, want);
-
-    SIZE(fuse_context);
-    OFF(fuse_context, uid); OFF(fuse_context, gid); OFF(fuse_context, pid);
-    OFF(fuse_context, private_data); OFF(fuse_context, umask);
 
     SIZE(fuse_file_info);
     OFF(fuse_file_info, flags); OFF(fuse_file_info, fh); OFF(fuse_file_info, lock_owner); OFF(fuse_file_info, poll_events);
@@ -64,11 +62,12 @@ int main(void)
     OFF(statvfs, f_bavail); OFF(statvfs, f_files); OFF(statvfs, f_ffree); OFF(statvfs, f_favail);
     OFF(statvfs, f_fsid); OFF(statvfs, f_flag); OFF(statvfs, f_namemax);
 
-    CONST(FUSE_READDIR_PLUS); CONST(FUSE_CAP_ATOMIC_O_TRUNC); CONST(FUSE_FILL_DIR_PLUS);
+    CONST(FUSE_CAP_ATOMIC_O_TRUNC); CONST(FUSE_CAP_READDIRPLUS_AUTO); CONST(FUSE_ROOT_ID);
+    CONST(FUSE_SET_ATTR_MODE); CONST(FUSE_SET_ATTR_UID); CONST(FUSE_SET_ATTR_GID); CONST(FUSE_SET_ATTR_SIZE);
+    CONST(FUSE_SET_ATTR_ATIME); CONST(FUSE_SET_ATTR_MTIME); CONST(FUSE_SET_ATTR_ATIME_NOW); CONST(FUSE_SET_ATTR_MTIME_NOW);
     CONST(S_IFMT); CONST(S_IFSOCK); CONST(S_IFLNK); CONST(S_IFREG); CONST(S_IFBLK); CONST(S_IFDIR); CONST(S_IFCHR); CONST(S_IFIFO);
     CONST(UTIME_NOW); CONST(UTIME_OMIT);
     CONST(MNT_DETACH); CONST(AT_FDCWD); CONST(AT_STATX_FORCE_SYNC); CONST(STATX_TYPE);
-    CONST(AT_SYMLINK_NOFOLLOW); CONST(AT_STATX_DONT_SYNC); CONST(STATX_INO); OFF(statx, stx_ino);
 
     CONST(EPERM); CONST(ENOENT); CONST(EINTR); CONST(EIO); CONST(ENXIO); CONST(E2BIG); CONST(EBADF);
     CONST(EAGAIN); CONST(ENOMEM); CONST(EACCES); CONST(EBUSY); CONST(EEXIST); CONST(EXDEV); CONST(ENODEV);

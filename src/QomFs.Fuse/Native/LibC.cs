@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace QomFs.Fuse.Native;
 
-/// <summary>The few libc calls the binding needs: versioned symbol lookup, unmounting, an uncached stat and a cached one.</summary>
+/// <summary>The few libc calls the binding needs: versioned symbol lookup, unmounting and an uncached stat.</summary>
 internal static unsafe partial class LibC
 {
     internal const int MNT_DETACH = 2;
@@ -10,12 +10,6 @@ internal static unsafe partial class LibC
     /// <summary>statx: ask the file system even if attributes are cached (FUSE sends a GETATTR).</summary>
     internal const int AT_STATX_FORCE_SYNC = 0x2000;
     internal const uint STATX_TYPE = 1;
-    internal const int AT_SYMLINK_NOFOLLOW = 0x100;
-    /// <summary>statx: take cached attributes, never ask the file system.</summary>
-    internal const int AT_STATX_DONT_SYNC = 0x4000;
-    internal const uint STATX_INO = 0x100;
-    /// <summary>Offset of stx_ino in struct statx (linux/stat.h).</summary>
-    internal const int StxInoOffset = 32;
 
     [LibraryImport("libc", EntryPoint = "dlvsym", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial nint DlVSym(nint handle, string symbol, string version);
@@ -35,14 +29,5 @@ internal static unsafe partial class LibC
     {
         var buffer = stackalloc byte[256];
         return Statx(AT_FDCWD, path, AT_STATX_FORCE_SYNC, STATX_TYPE, buffer) == 0 ? 0 : Marshal.GetLastPInvokeError();
-    }
-
-    /// <summary>The inode number of <paramref name="path"/> (not followed if a symlink) from cached attributes; 0 if none.</summary>
-    internal static ulong CachedInode(string path)
-    {
-        var buffer = stackalloc byte[256];
-        return Statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC, STATX_INO, buffer) == 0
-            ? *(ulong*)(buffer + StxInoOffset)
-            : 0;
     }
 }

@@ -2,31 +2,17 @@ using System.Runtime.InteropServices;
 
 namespace QomFs.Fuse.Native;
 
-// Layouts from /usr/include/fuse3 (libfuse 3.14, FUSE_USE_VERSION 314) for x86_64. Only the members this binding
+// Layouts from /usr/include/fuse3 (libfuse 3.14, FUSE_USE_VERSION 314, fuse_lowlevel.h) for x86_64. Only the members this binding
 // touches are declared, each at its explicit offset; Size covers the rest. The layout test checks every offset
 // and size here against gcc, so a mistake fails a test instead of corrupting libfuse's memory.
 
-/// <summary><c>struct fuse_args</c>: the argv handed to fuse_new.</summary>
+/// <summary><c>struct fuse_args</c>: the argv handed to fuse_session_new.</summary>
 [StructLayout(LayoutKind.Explicit, Size = 24)]
 internal unsafe struct FuseArgs
 {
     [FieldOffset(0)] public int Argc;
     [FieldOffset(8)] public byte** Argv;
     [FieldOffset(16)] public int Allocated;
-}
-
-/// <summary><c>struct fuse_config</c>: the high-level options, adjusted in the init callback.</summary>
-[StructLayout(LayoutKind.Explicit, Size = 128)]
-internal struct FuseConfig
-{
-    [FieldOffset(24)] public double EntryTimeout;
-    [FieldOffset(32)] public double NegativeTimeout;
-    [FieldOffset(40)] public double AttrTimeout;
-    [FieldOffset(64)] public int UseIno;
-    [FieldOffset(72)] public int DirectIo;
-    [FieldOffset(76)] public int KernelCache;
-    [FieldOffset(80)] public int AutoCache;
-    [FieldOffset(104)] public int NullPathOk;
 }
 
 /// <summary><c>struct fuse_conn_info</c>: the capabilities negotiated with the kernel, adjusted in the init callback.</summary>
@@ -41,48 +27,82 @@ internal struct FuseConnInfo
     [FieldOffset(24)] public uint Want;
 }
 
-/// <summary><c>struct fuse_context</c>: the caller of the current request, and our private_data.</summary>
-[StructLayout(LayoutKind.Explicit, Size = 40)]
-internal unsafe struct FuseContextNative
+/// <summary><c>struct fuse_ctx</c>: who made a request (fuse_req_ctx).</summary>
+[StructLayout(LayoutKind.Explicit, Size = 16)]
+internal struct FuseCtx
 {
-    [FieldOffset(8)] public uint Uid;
-    [FieldOffset(12)] public uint Gid;
-    [FieldOffset(16)] public int Pid;
-    [FieldOffset(24)] public void* PrivateData;
-    [FieldOffset(32)] public uint Umask;
+    [FieldOffset(0)] public uint Uid;
+    [FieldOffset(4)] public uint Gid;
+    [FieldOffset(8)] public int Pid;
+    [FieldOffset(12)] public uint Umask;
+}
+
+/// <summary><c>struct fuse_entry_param</c>: a name's node id and attributes, with how long the kernel may keep each.</summary>
+[StructLayout(LayoutKind.Explicit, Size = 176)]
+internal struct FuseEntryParam
+{
+    [FieldOffset(0)] public ulong Ino;
+    [FieldOffset(8)] public ulong Generation;
+    [FieldOffset(16)] public FuseStat Attr;
+    [FieldOffset(160)] public double AttrTimeout;
+    [FieldOffset(168)] public double EntryTimeout;
+}
+
+/// <summary><c>struct fuse_forget_data</c>: one node of a batch forget.</summary>
+[StructLayout(LayoutKind.Explicit, Size = 16)]
+internal struct FuseForgetData
+{
+    [FieldOffset(0)] public ulong Ino;
+    [FieldOffset(8)] public ulong NLookup;
+}
+
+/// <summary><c>fuse_setattr</c>'s to_set bits (FUSE_SET_ATTR_*).</summary>
+[Flags]
+internal enum SetAttrFlags
+{
+    Mode = 1 << 0,
+    Uid = 1 << 1,
+    Gid = 1 << 2,
+    Size = 1 << 3,
+    AccessTime = 1 << 4,
+    ModificationTime = 1 << 5,
+    AccessTimeNow = 1 << 7,
+    ModificationTimeNow = 1 << 8,
 }
 
 /// <summary>
-/// <c>struct fuse_operations</c>: 42 function pointers (getattr ... lseek). Members left NULL make libfuse answer
-/// ENOSYS. fuse_new copies the struct, so it need not outlive the call.
+/// <c>struct fuse_lowlevel_ops</c>: 44 function pointers (init ... lseek). Members left NULL make libfuse answer
+/// ENOSYS (release and forget: success). fuse_session_new copies the struct, so it need not outlive the call.
+/// Every callback but init, destroy and the forgets must answer its request exactly once with a fuse_reply_*.
 /// </summary>
-[StructLayout(LayoutKind.Explicit, Size = 42 * 8)]
-internal unsafe struct FuseOperationsNative
+[StructLayout(LayoutKind.Explicit, Size = 44 * 8)]
+internal unsafe struct FuseLowLevelOps
 {
-    [FieldOffset(0 * 8)] public delegate* unmanaged<byte*, FuseStat*, FuseFileInfo*, int> GetAttr;
-    [FieldOffset(1 * 8)] public delegate* unmanaged<byte*, byte*, nuint, int> ReadLink;
-    [FieldOffset(2 * 8)] public delegate* unmanaged<byte*, uint, ulong, int> Mknod;
-    [FieldOffset(3 * 8)] public delegate* unmanaged<byte*, uint, int> Mkdir;
-    [FieldOffset(4 * 8)] public delegate* unmanaged<byte*, int> Unlink;
-    [FieldOffset(5 * 8)] public delegate* unmanaged<byte*, int> Rmdir;
-    [FieldOffset(7 * 8)] public delegate* unmanaged<byte*, byte*, uint, int> Rename;
-    [FieldOffset(9 * 8)] public delegate* unmanaged<byte*, uint, FuseFileInfo*, int> Chmod;
-    [FieldOffset(10 * 8)] public delegate* unmanaged<byte*, uint, uint, FuseFileInfo*, int> Chown;
-    [FieldOffset(11 * 8)] public delegate* unmanaged<byte*, long, FuseFileInfo*, int> Truncate;
-    [FieldOffset(12 * 8)] public delegate* unmanaged<byte*, FuseFileInfo*, int> Open;
-    [FieldOffset(13 * 8)] public delegate* unmanaged<byte*, byte*, nuint, long, FuseFileInfo*, int> Read;
-    [FieldOffset(14 * 8)] public delegate* unmanaged<byte*, byte*, nuint, long, FuseFileInfo*, int> Write;
-    [FieldOffset(15 * 8)] public delegate* unmanaged<byte*, FuseStatVfs*, int> StatFs;
-    [FieldOffset(16 * 8)] public delegate* unmanaged<byte*, FuseFileInfo*, int> Flush;
-    [FieldOffset(17 * 8)] public delegate* unmanaged<byte*, FuseFileInfo*, int> Release;
-    [FieldOffset(20 * 8)] public delegate* unmanaged<byte*, byte*, byte*, nuint, int> GetXAttr;
-    [FieldOffset(21 * 8)] public delegate* unmanaged<byte*, byte*, nuint, int> ListXAttr;
-    [FieldOffset(23 * 8)] public delegate* unmanaged<byte*, FuseFileInfo*, int> OpenDir;
-    [FieldOffset(24 * 8)] public delegate* unmanaged<byte*, void*, delegate* unmanaged<void*, byte*, FuseStat*, long, int, int>, long, FuseFileInfo*, int, int> ReadDir;
-    [FieldOffset(25 * 8)] public delegate* unmanaged<byte*, FuseFileInfo*, int> ReleaseDir;
-    [FieldOffset(27 * 8)] public delegate* unmanaged<FuseConnInfo*, FuseConfig*, void*> Init;
-    [FieldOffset(28 * 8)] public delegate* unmanaged<void*, void> Destroy;
-    [FieldOffset(29 * 8)] public delegate* unmanaged<byte*, int, int> Access;
-    [FieldOffset(30 * 8)] public delegate* unmanaged<byte*, uint, FuseFileInfo*, int> Create;
-    [FieldOffset(32 * 8)] public delegate* unmanaged<byte*, FuseTimespec*, FuseFileInfo*, int> Utimens;
+    [FieldOffset(0 * 8)] public delegate* unmanaged<void*, FuseConnInfo*, void> Init;
+    [FieldOffset(1 * 8)] public delegate* unmanaged<void*, void> Destroy;
+    [FieldOffset(2 * 8)] public delegate* unmanaged<nint, ulong, byte*, void> Lookup;
+    [FieldOffset(3 * 8)] public delegate* unmanaged<nint, ulong, ulong, void> Forget;
+    [FieldOffset(4 * 8)] public delegate* unmanaged<nint, ulong, FuseFileInfo*, void> GetAttr;
+    [FieldOffset(5 * 8)] public delegate* unmanaged<nint, ulong, FuseStat*, int, FuseFileInfo*, void> SetAttr;
+    [FieldOffset(6 * 8)] public delegate* unmanaged<nint, ulong, void> ReadLink;
+    [FieldOffset(7 * 8)] public delegate* unmanaged<nint, ulong, byte*, uint, ulong, void> Mknod;
+    [FieldOffset(8 * 8)] public delegate* unmanaged<nint, ulong, byte*, uint, void> Mkdir;
+    [FieldOffset(9 * 8)] public delegate* unmanaged<nint, ulong, byte*, void> Unlink;
+    [FieldOffset(10 * 8)] public delegate* unmanaged<nint, ulong, byte*, void> Rmdir;
+    [FieldOffset(12 * 8)] public delegate* unmanaged<nint, ulong, byte*, ulong, byte*, uint, void> Rename;
+    [FieldOffset(14 * 8)] public delegate* unmanaged<nint, ulong, FuseFileInfo*, void> Open;
+    [FieldOffset(15 * 8)] public delegate* unmanaged<nint, ulong, nuint, long, FuseFileInfo*, void> Read;
+    [FieldOffset(16 * 8)] public delegate* unmanaged<nint, ulong, byte*, nuint, long, FuseFileInfo*, void> Write;
+    [FieldOffset(17 * 8)] public delegate* unmanaged<nint, ulong, FuseFileInfo*, void> Flush;
+    [FieldOffset(18 * 8)] public delegate* unmanaged<nint, ulong, FuseFileInfo*, void> Release;
+    [FieldOffset(20 * 8)] public delegate* unmanaged<nint, ulong, FuseFileInfo*, void> OpenDir;
+    [FieldOffset(21 * 8)] public delegate* unmanaged<nint, ulong, nuint, long, FuseFileInfo*, void> ReadDir;
+    [FieldOffset(22 * 8)] public delegate* unmanaged<nint, ulong, FuseFileInfo*, void> ReleaseDir;
+    [FieldOffset(24 * 8)] public delegate* unmanaged<nint, ulong, void> StatFs;
+    [FieldOffset(26 * 8)] public delegate* unmanaged<nint, ulong, byte*, nuint, void> GetXAttr;
+    [FieldOffset(27 * 8)] public delegate* unmanaged<nint, ulong, nuint, void> ListXAttr;
+    [FieldOffset(29 * 8)] public delegate* unmanaged<nint, ulong, int, void> Access;
+    [FieldOffset(30 * 8)] public delegate* unmanaged<nint, ulong, byte*, uint, FuseFileInfo*, void> Create;
+    [FieldOffset(38 * 8)] public delegate* unmanaged<nint, nuint, FuseForgetData*, void> ForgetMulti;
+    [FieldOffset(41 * 8)] public delegate* unmanaged<nint, ulong, nuint, long, FuseFileInfo*, void> ReadDirPlus;
 }

@@ -1,0 +1,123 @@
+using System.Text;
+
+namespace QomFs.Fuse;
+
+/// <summary>
+/// The kernel names files by node id, <see cref="IFuseFileSystem"/> by path: this table maps one to the other.
+/// A node exists from the first lookup that returns it to the kernel until the kernel forgets it as often as it
+/// was looked up. Ids are never reused (generation stays 0). Names are kept as Latin-1 strings, which map every
+/// byte to one char, so that any byte sequence round-trips and compares exactly.
+/// </summary>
+internal sealed class NodeTable
+{
+    public const ulong RootId = 1;
+
+    sealed class Node(ulong id, Node? parent, string name)
+    {
+        public ulong Id { get; } = id;
+        public Node? Parent { get; set; } = parent;
+        public string Name { get; set; } = name;
+        public ulong Lookups { get; set; }
+        /// <summary>Unlinked or replaced while the kernel still held it: it has no path any more.</summary>
+        public bool Detached { get; set; }
+    }
+
+    readonly Lock _lock = new();
+    readonly Dictionary<ulong, Node> _byId = [];
+    readonly Dictionary<(ulong Parent, string Name), Node> _byName = [];
+    ulong _lastId = RootId;
+
+    public NodeTable() => _byId[RootId] = new Node(RootId, null, "");
+
+    /// <summary>The path of a node ("/" for the root); empty for a detached node; null for an unknown id.</summary>
+    public byte[]? PathOf(ulong id)
+    {
+        lock (_lock) return _byId.TryGetValue(id, out var node) ? PathOf(node, null) : null;
+    }
+
+    /// <summary>The path of <paramref name="name"/> in directory <paramref name="parent"/>; null if the directory is unknown or detached.</summary>
+    public byte[]? PathOf(ulong parent, ReadOnlySpan<byte> name)
+    {
+        lock (_lock)
+        {
+            if (!_byId.TryGetValue(parent, out var node) || node.Detached) return null;
+            return PathOf(node, Encoding.Latin1.GetString(name));
+        }
+    }
+
+    /// <summary>Counts one more lookup of <paramref name="name"/> in <paramref name="parent"/> and returns its id.</summary>
+    public ulong Remember(ulong parent, ReadOnlySpan<byte> name)
+    {
+        var key = (parent, Encoding.Latin1.GetString(name));
+        lock (_lock)
+        {
+            if (!_byName.TryGetValue(key, out var node))
+            {
+                node = new Node(++_lastId, _byId[parent], key.Item2);
+                _byId[node.Id] = node;
+                _byName[key] = node;
+            }
+            node.Lookups++;
+            return node.Id;
+        }
+    }
+
+    /// <summary>The kernel dropped <paramref name="count"/> of its lookups of a node.</summary>
+    public void Forget(ulong id, ulong count)
+    {
+        lock (_lock)
+        {
+            if (id == RootId || !_byId.TryGetValue(id, out var node)) return;
+            node.Lookups -= Math.Min(count, node.Lookups);
+            if (node.Lookups > 0) return;
+            _byId.Remove(id);
+            if (!node.Detached) _byName.Remove((node.Parent!.Id, node.Name));
+        }
+    }
+
+    /// <summary>The name is gone (unlinked, or replaced by a rename): its node, if any, keeps its id but loses its path.</summary>
+    public void Unlinked(ulong parent, ReadOnlySpan<byte> name)
+    {
+        lock (_lock) Detach((parent, Encoding.Latin1.GetString(name)));
+    }
+
+    public void Renamed(ulong parent, ReadOnlySpan<byte> name, ulong newParent, ReadOnlySpan<byte> newName)
+    {
+        var from = (parent, Encoding.Latin1.GetString(name));
+        var to = (newParent, Encoding.Latin1.GetString(newName));
+        lock (_lock)
+        {
+            Detach(to);
+            if (!_byName.Remove(from, out var node) || !_byId.TryGetValue(newParent, out var target)) return;
+            node.Parent = target;
+            node.Name = to.Item2;
+            _byName[to] = node;
+        }
+    }
+
+    /// <summary>The id of an absolute path ("/a/b") if the kernel holds every node on it; 0 if not.</summary>
+    public ulong Find(string path)
+    {
+        lock (_lock)
+        {
+            var id = RootId;
+            foreach (var name in Encoding.Latin1.GetString(Encoding.UTF8.GetBytes(path)).Split('/', StringSplitOptions.RemoveEmptyEntries))
+                if (_byName.TryGetValue((id, name), out var node)) id = node.Id;
+                else return 0;
+            return id;
+        }
+    }
+
+    void Detach((ulong, string) key)
+    {
+        if (_byName.Remove(key, out var node)) node.Detached = true;
+    }
+
+    static byte[] PathOf(Node node, string? child)
+    {
+        if (node.Detached) return [];
+        var path = child is null ? "" : "/" + child;
+        for (var n = node; n.Parent is not null; n = n.Parent) path = "/" + n.Name + path;
+        return Encoding.Latin1.GetBytes(path.Length == 0 ? "/" : path);
+    }
+}
