@@ -27,6 +27,8 @@ public sealed class QomCache
     readonly ICache<(string Path, string Name), Shared<byte[]>>? _values;
     // The latest fetch of each value, kept after it expires (bounded by the properties ever read).
     readonly ConcurrentDictionary<(string Path, string Name), QomFetch> _fetched = new();
+    // The generation of each object's latest listing, kept likewise (bounded by the objects ever listed).
+    readonly ConcurrentDictionary<string, int> _listed = new(StringComparer.Ordinal);
 
     public QomCache(QomClient qom, TimeSpan ttl, int capacity = 4096)
     {
@@ -43,7 +45,23 @@ public sealed class QomCache
     /// <summary>The listing of an object.</summary>
     /// <exception cref="QmpCommandException">DeviceNotFound when there is no such object.</exception>
     public Task<QomListing> ListAsync(string path) =>
-        GetShared(_listings, path, async p => new QomListing(await _qom.ListAsync(p)));
+        GetShared(_listings, path, async p =>
+        {
+            var listing = new QomListing(await _qom.ListAsync(p));
+            if (_listings is not null) _listed.AddOrUpdate(p, 0, (_, g) => g + 1);
+            return listing;
+        });
+
+    /// <summary>
+    /// The generation of the listing <see cref="ListAsync"/> gives for <paramref name="path"/> now: 0 for an
+    /// object's first listing, one more for each fetch after it. While a listing is cached that is its own;
+    /// otherwise the generation the next fetch will have. No QMP traffic.
+    /// </summary>
+    public int ListingGeneration(string path)
+    {
+        if (!_listed.TryGetValue(path, out var generation)) return 0;
+        return _listings!.TryGet(path, out var entry) && entry.Task.IsCompletedSuccessfully ? generation : generation + 1;
+    }
 
     /// <summary>A property's value as the codec's text (UTF-8, with its newline).</summary>
     public Task<byte[]> GetTextAsync(string path, string name) =>

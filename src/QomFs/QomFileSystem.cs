@@ -19,6 +19,10 @@ namespace QomFs;
 /// pages only while the attributes it has are fresh (the TTL): every fetch of a value shows a
 /// modification time of its own, so an attribute refresh after a refetch drops the stale pages. Without a
 /// cache (TTL 0) files are opened with direct I/O and every read(2) reaches QEMU.
+/// Directories work the same way with a TTL: OpenDir answers ENOSYS, so the kernel sends no OPENDIR or
+/// RELEASEDIR and keeps each listing it reads until the directory's modification time changes. That time is
+/// the generation of our listing of it (<see cref="QomCache.ListingGeneration"/>): once ours expires, the next
+/// attribute refresh shows the generation a new qom-list will have, and the kernel reads the directory again.
 /// </remarks>
 public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLog log) : IFuseFileSystem
 {
@@ -238,6 +242,9 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
         return 0;
     }
 
+    // With a TTL the kernel caches listings itself (see the remarks above); without, each opendir(2) reads afresh.
+    public int OpenDir(ReadOnlySpan<byte> path, ref FuseFileInfo fi) => _pageCache ? -Errno.ENOSYS : 0;
+
     // Close has nothing to do (see Write): ENOSYS spares every later close(2) the kernel's FLUSH round trip.
     public int Flush(ReadOnlySpan<byte> path, ref FuseFileInfo fi) => -Errno.ENOSYS;
 
@@ -319,6 +326,7 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
         switch (node.Kind)
         {
             case NodeKind.Directory:
+                time = time.AddTicks(cache.ListingGeneration(node.Path));
                 stat.Mode = FuseStat.S_IFDIR | 0b111_101_101;
                 stat.LinkCount = 2;
                 stat.BlockSize = 4096;
