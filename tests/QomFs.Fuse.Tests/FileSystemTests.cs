@@ -228,6 +228,68 @@ public class FileSystemTests
         }
     }
 
+    [Test]
+    public void OpenDirAnsweringEnosysLetsTheKernelCacheListings()
+    {
+        var fs = new CachedDirectory();
+        using var mount = TestMount.Start(fs, new FuseMountOptions { EntryTimeout = 60, AttrTimeout = 60 });
+        string Ls() => ProcessRunner.Sh($"ls -1 '{mount.Path}'").StdOut;
+
+        Assert.That(Ls(), Is.EqualTo("a\nb\n"));
+        var reads = fs.ReadDirCalls;
+        Assert.That(Ls(), Is.EqualTo("a\nb\n"));
+        Assert.That(fs.ReadDirCalls, Is.EqualTo(reads), "the second listing came from the kernel's cache");
+        Assert.That(fs.OpenDirCalls, Is.EqualTo(1), "after ENOSYS the kernel sent no more OPENDIR");
+
+        fs.Change("a", "b", "c");
+        Assert.That(Ls(), Is.EqualTo("a\nb\n"), "the cached listing holds while the attributes are valid");
+        Assert.That(mount.Mount.Invalidate("/", attributesOnly: true), Is.True);
+        Assert.That(Ls(), Is.EqualTo("a\nb\nc\n"), "a new modification time makes the kernel read the directory again");
+
+        fs.Change("d");
+        Assert.That(mount.Mount.Invalidate("/"), Is.True);
+        Assert.That(Ls(), Is.EqualTo("d\n"), "invalidating the contents drops the cached listing");
+        Assert.That(fs.OpenDirCalls, Is.EqualTo(1));
+    }
+
+    /// <summary>A root directory whose listing the kernel may cache; each change shows a new modification time.</summary>
+    sealed class CachedDirectory : IFuseFileSystem
+    {
+        volatile string[] _names = ["a", "b"];
+        int _generation, _openDirCalls, _readDirCalls;
+        public int OpenDirCalls => Volatile.Read(ref _openDirCalls);
+        public int ReadDirCalls => Volatile.Read(ref _readDirCalls);
+
+        public void Change(params string[] names)
+        {
+            _names = names;
+            Interlocked.Increment(ref _generation);
+        }
+
+        public int GetAttr(ReadOnlySpan<byte> path, ref FuseStat stat, FuseFileInfoRef fi)
+        {
+            var root = path.SequenceEqual("/"u8);
+            if (!root && !_names.Contains(FusePath.GetString(path)[1..])) return -Errno.ENOENT;
+            stat.Mode = root ? FuseStat.S_IFDIR | 0x1ED : FuseStat.S_IFREG | 0x1A4;
+            stat.ModificationTime = new FuseTimespec { Seconds = 1_000_000 + Volatile.Read(ref _generation) };
+            return 0;
+        }
+
+        public int OpenDir(ReadOnlySpan<byte> path, ref FuseFileInfo fi)
+        {
+            Interlocked.Increment(ref _openDirCalls);
+            return -Errno.ENOSYS;
+        }
+
+        public int ReadDir(ReadOnlySpan<byte> path, ref FuseDirectoryFiller filler, ulong offset, FuseReadDirFlags flags, FuseFileInfoRef fi)
+        {
+            Interlocked.Increment(ref _readDirCalls);
+            var stat = new FuseStat { Mode = FuseStat.S_IFREG | 0x1A4 };
+            foreach (var name in _names) if (!filler.Add(name, in stat)) break;
+            return 0;
+        }
+    }
+
     sealed class BigDirectory(int count) : IFuseFileSystem
     {
         int _calls, _plainBatches, _entryLookups;

@@ -72,15 +72,19 @@ public class LifecycleTests
     }
 
     [Test]
-    public void ObjectsThatComeAndGoShowWithinTheTtl()
+    public void ObjectsThatComeAndGoShowAndAreListedWithinTheTtl()
     {
         using var m = MountedQemu.Start("cache_ttl=0.2");
+        bool Listed() => Directory.GetFileSystemEntries(m.P("/objects")).Select(Path.GetFileName).Contains("extra");
+        Assert.That(Listed(), Is.False); // the kernel now holds this listing
         Assert.That(Directory.Exists(m.P("/objects/extra")), Is.False);
         m.Check.ExecuteAsync("object-add", w => { w.WriteString("qom-type", "memory-backend-ram"); w.WriteString("id", "extra"); w.WriteNumber("size", 1 << 20); }).GetAwaiter().GetResult();
         Wait.Until(() => Directory.Exists(m.P("/objects/extra")), TimeSpan.FromSeconds(3), "the new object to appear");
+        Wait.Until(Listed, TimeSpan.FromSeconds(3), "the new object to be listed");
         Assert.That(File.ReadAllText(m.P("/objects/extra/size")), Is.EqualTo("1048576\n"));
         m.Check.ExecuteAsync("object-del", w => w.WriteString("id", "extra")).GetAwaiter().GetResult();
         Wait.Until(() => !Directory.Exists(m.P("/objects/extra")), TimeSpan.FromSeconds(3), "the object to disappear");
+        Wait.Until(() => !Listed(), TimeSpan.FromSeconds(3), "the object to leave the listing");
     }
 
     [Test]
