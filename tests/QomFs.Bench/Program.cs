@@ -127,7 +127,7 @@ namespace QomFs.Bench
             var window = TimeSpan.FromSeconds(smoke ? 0.1 : 0.5);
             int[] readerCounts = [1, 4, 16];
 
-            List<double> cold = [], warm = [], tmpfsDump = [], rss = [], findCold = [], findWarm = [];
+            List<double> cold = [], warm = [], warmAgain = [], tmpfsDump = [], rss = [], findCold = [], findWarm = [];
             List<double> lsMachineCold = [], lsMachineWarm = [], lsCpuCold = [], lsCpuWarm = [];
             List<double> coldP50 = [], coldP99 = [], warmP50 = [], warmP99 = [], tmpP50 = [], tmpP99 = [];
             var warmReaders = readerCounts.ToDictionary(n => n, _ => new List<Measure.ReadersResult>());
@@ -142,6 +142,7 @@ namespace QomFs.Bench
                 {
                     cold.Add(Measure.Sh(string.Format(CultureInfo.InvariantCulture, dumpCommand, m.Path)));
                     warm.Add(Measure.Sh(string.Format(CultureInfo.InvariantCulture, dumpCommand, m.Path)));
+                    warmAgain.Add(Measure.Sh(string.Format(CultureInfo.InvariantCulture, dumpCommand, m.Path)));
                     tmpfsDump.Add(TmpfsDump(m.Path, dumpCommand));
                     var files = machineFiles.Select(m.P).ToList();
                     foreach (var n in readerCounts) warmReaders[n].Add(Measure.Readers(n, files, window, shared: false));
@@ -226,6 +227,12 @@ namespace QomFs.Bench
             {
                 FloorSeconds = floorMedian, Commands = Cmds(counts["warm dump"].Commands), Target = "≤ 0.05× floor",
                 Met = YesNo(Measure.Median(warm) <= 0.05 * floorMedian && Total(counts["warm dump"].Commands) == 0),
+            });
+            table.Add(new Row("warm dump once more", label, Unit.Seconds, warmAgain)
+            {
+                FloorSeconds = floorMedian,
+                Note = "the first warm pass costs one GETATTR per file: after a READ the kernel holds a file's access "
+                    + "time stale (unless the mount is read-only), and cat's fstat asks for it; this pass asks nothing",
             });
             table.Add(new Row("warm dump of a tmpfs copy of the tree", label, Unit.Seconds, tmpfsDump)
             {
