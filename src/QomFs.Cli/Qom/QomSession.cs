@@ -80,7 +80,7 @@ static class QomSession
 
     public static void WriteStdout(ReadOnlySpan<byte> bytes)
     {
-        using var stdout = Console.OpenStandardOutput();
+        using var stdout = new Stdout();
         stdout.Write(bytes);
     }
 }

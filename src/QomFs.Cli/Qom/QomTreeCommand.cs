@@ -16,7 +16,7 @@ static class QomTreeCommand
     public static int Run(string prog, string[] argv) =>
         QomSession.Run(prog, argv, Usage, 0, 1, "at most one PATH", async (qom, positionals) =>
         {
-            await using var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 64 * 1024);
+            await using var stdout = new StreamWriter(new Stdout(), new UTF8Encoding(false), 64 * 1024);
             await QomTreeWriter.WriteAsync(qom, positionals.FirstOrDefault() ?? QomPath.Root, stdout);
         }, pipelined: true);
 }
