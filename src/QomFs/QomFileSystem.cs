@@ -54,6 +54,9 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
     readonly Lock _writeGate = new();
     readonly Dictionary<string, Held> _held = new(StringComparer.Ordinal);
     readonly ConcurrentLru<string, byte[]> _written = new(64);
+    // The read failure last logged for each file. A refusal served from the cache comes back as the very same
+    // exception, so `grep -r` every few seconds logs each refusal once per fetch, not once per read.
+    readonly ConcurrentLru<string, Exception> _loggedReads = new(64);
 
     /// <summary>The mount, for telling the kernel to drop what it cached; set once the file system is mounted.</summary>
     public FuseMount? Mount { get; set; }
@@ -366,7 +369,11 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
 
     int LogRead(string path, Exception e)
     {
-        log.Write($"read {path}: {e.Message}");
+        if (!_loggedReads.TryGet(path, out var last) || !ReferenceEquals(last, e))
+        {
+            _loggedReads.AddOrUpdate(path, e);
+            log.Write($"read {path}: {e.Message}");
+        }
         return ErrnoMapping.ForRead(e);
     }
 

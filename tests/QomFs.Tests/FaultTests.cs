@@ -12,6 +12,15 @@ namespace QomFs.Tests;
 public class FaultTests
 {
     [Test]
+    public void ARefusalServedFromTheCacheIsLoggedOnce()
+    {
+        using var m = MountedQemu.Start("cache_ttl=60");
+        const string path = "/machine/unattached/device[0]/crash-information"; // QEMU: "No crash occurred"
+        for (var i = 0; i < 3; i++) Assert.That(Posix.Read(m.P(path)).Errno, Is.EqualTo(Posix.EIO));
+        Assert.That(m.Log.Split($"read {path}: ").Length - 1, Is.EqualTo(1), m.Log);
+    }
+
+    [Test]
     public void QemuKilledDuringAFullDumpFailsEverythingWithinASecondAndUnmounts()
     {
         using var m = MountedQemu.Start("cache_ttl=0");
