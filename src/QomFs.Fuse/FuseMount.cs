@@ -44,6 +44,9 @@ public sealed unsafe class FuseMount : IDisposable
     /// <summary>The absolute mount point.</summary>
     public string MountPoint { get; }
 
+    /// <summary>The nodes the kernel holds now.</summary>
+    internal NodeTable Nodes => _mountState.Nodes;
+
     /// <summary>
     /// Mounts <paramref name="fileSystem"/> at the existing directory <paramref name="mountPoint"/>, first clearing
     /// a dead FUSE mount left there by a killed daemon. Nothing is served until <see cref="Run"/>.

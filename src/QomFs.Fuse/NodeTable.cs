@@ -29,6 +29,12 @@ internal sealed class NodeTable
 
     public NodeTable() => _byId[RootId] = new Node(RootId, null, "");
 
+    /// <summary>The nodes the kernel holds, the root included.</summary>
+    public int Count
+    {
+        get { lock (_lock) return _byId.Count; }
+    }
+
     /// <summary>The path of a node ("/" for the root); empty for a detached node; null for an unknown id.</summary>
     public byte[]? PathOf(ulong id)
     {

@@ -229,6 +229,17 @@ public class FileSystemTests
     }
 
     [Test]
+    public void NodesTheKernelForgetsLeaveTheTable()
+    {
+        var names = Enumerable.Range(0, 20).Select(i => $"f{i:00}").ToArray();
+        Assert.That(Ok("stat -c %s " + string.Join(' ', names.Select(n => "plus/" + n))).Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(20));
+        var held = _mount.Mount.Nodes.Count;
+        Assert.That(held, Is.GreaterThan(20));
+        foreach (var n in names) Assert.That(_mount.Mount.InvalidateEntry("/plus", n), Is.True);
+        Wait.Until(() => _mount.Mount.Nodes.Count <= held - 20, TimeSpan.FromSeconds(5), "the kernel to forget the 20 files");
+    }
+
+    [Test]
     public void OpenDirAnsweringEnosysLetsTheKernelCacheListings()
     {
         var fs = new CachedDirectory();
