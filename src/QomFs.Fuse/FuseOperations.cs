@@ -17,6 +17,9 @@ internal static unsafe class FuseOperations
     /// <summary>PATH_MAX + 1: room for the longest symlink target and its NUL.</summary>
     const int MaxReadLink = 4097;
 
+    /// <summary>renameat2's flag that swaps the two names.</summary>
+    internal const uint RenameExchange = 2;
+
     /// <summary>The d_ino of an entry whose node the kernel does not hold (libfuse's FUSE_UNKNOWN_INO).</summary>
     public const ulong UnknownInode = 0xffffffff;
 
@@ -298,12 +301,7 @@ internal static unsafe class FuseOperations
         {
             var s = MountState.For(req);
             var r = s.FileSystem.Rename(PathOf(s, parent, name), PathOf(s, newParent, newName), flags);
-            // RENAME_EXCHANGE (2) swaps two names: the table follows by detaching both, which a lookup rebuilds.
-            if (r == 0 && (flags & 2) != 0)
-            {
-                s.Nodes.Unlinked(parent, Name(name));
-                s.Nodes.Unlinked(newParent, Name(newName));
-            }
+            if (r == 0 && (flags & RenameExchange) != 0) s.Nodes.Exchanged(parent, Name(name), newParent, Name(newName));
             else if (r == 0) s.Nodes.Renamed(parent, Name(name), newParent, Name(newName));
             Status(req, r);
         }

@@ -87,6 +87,7 @@ internal sealed class NodeTable
         lock (_lock) Detach((parent, Encoding.Latin1.GetString(name)));
     }
 
+    /// <summary>A rename: the node follows its name (children included), and a node the new name had is detached.</summary>
     public void Renamed(ulong parent, ReadOnlySpan<byte> name, ulong newParent, ReadOnlySpan<byte> newName)
     {
         var from = (parent, Encoding.Latin1.GetString(name));
@@ -94,10 +95,21 @@ internal sealed class NodeTable
         lock (_lock)
         {
             Detach(to);
-            if (!_byName.Remove(from, out var node) || !_byId.TryGetValue(newParent, out var target)) return;
-            node.Parent = target;
-            node.Name = to.Item2;
-            _byName[to] = node;
+            if (_byName.Remove(from, out var node)) Name(node, to);
+        }
+    }
+
+    /// <summary>A rename with RENAME_EXCHANGE: the two names swap their nodes.</summary>
+    public void Exchanged(ulong parent, ReadOnlySpan<byte> name, ulong newParent, ReadOnlySpan<byte> newName)
+    {
+        var one = (parent, Encoding.Latin1.GetString(name));
+        var other = (newParent, Encoding.Latin1.GetString(newName));
+        lock (_lock)
+        {
+            _byName.Remove(one, out var first);
+            _byName.Remove(other, out var second);
+            if (first is not null) Name(first, other);
+            if (second is not null) Name(second, one);
         }
     }
 
@@ -112,6 +124,20 @@ internal sealed class NodeTable
                 else return 0;
             return id;
         }
+    }
+
+    // Under the lock: gives a node its new name, or detaches it if the directory is unknown (cannot happen while
+    // the kernel holds the directory, which it does during a rename).
+    void Name(Node node, (ulong Parent, string Name) key)
+    {
+        if (!_byId.TryGetValue(key.Parent, out var directory))
+        {
+            node.Detached = true;
+            return;
+        }
+        node.Parent = directory;
+        node.Name = key.Name;
+        _byName[key] = node;
     }
 
     void Detach((ulong, string) key)

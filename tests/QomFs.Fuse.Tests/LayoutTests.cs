@@ -215,6 +215,7 @@ public unsafe class LayoutTests
             Expect(name, (uint)typeof(FuseStat).GetField(name)!.GetValue(null)!);
         Expect("UTIME_NOW", FuseTimespec.UTIME_NOW);
         Expect("UTIME_OMIT", FuseTimespec.UTIME_OMIT);
+        Expect("RENAME_EXCHANGE", FuseOperations.RenameExchange);
         Expect("MNT_DETACH", LibC.MNT_DETACH);
         Expect("AT_FDCWD", LibC.AT_FDCWD);
         Expect("AT_STATX_FORCE_SYNC", LibC.AT_STATX_FORCE_SYNC);

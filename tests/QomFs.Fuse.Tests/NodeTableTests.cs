@@ -52,6 +52,18 @@ public class NodeTableTests
     }
 
     [Test]
+    public void AnExchangeSwapsTheNodesOfTwoNames()
+    {
+        var t = new NodeTable();
+        var a = t.Remember(NodeTable.RootId, "a"u8);
+        var dir = t.Remember(NodeTable.RootId, "d"u8);
+        var b = t.Remember(dir, "b"u8);
+        t.Exchanged(NodeTable.RootId, "a"u8, dir, "b"u8);
+        Assert.That((Path(t, a), Path(t, b)), Is.EqualTo(("/d/b", "/a")));
+        Assert.That((t.Find("/a"), t.Find("/d/b")), Is.EqualTo((b, a)));
+    }
+
+    [Test]
     public void NamesAreBytesNotText()
     {
         var t = new NodeTable();
