@@ -80,7 +80,8 @@ public unsafe ref struct FuseDirectoryFiller
             var entry = default(FuseEntryParam);
             if (stat != null) entry.Attr = *stat;
             var dot = name.SequenceEqual("."u8) || name.SequenceEqual(".."u8);
-            // d_ino: the node id where known (glibc drops entries whose d_ino is 0), else libfuse's "unknown".
+            // d_ino: the directory's id for ".", an entry's node id once it is remembered below, else libfuse's
+            // "unknown"; never 0, which some readers take for a deleted entry.
             entry.Attr.Inode = name.SequenceEqual("."u8) ? _directory : FuseOperations.UnknownInode;
             nuint length;
             if (!_plus) length = LibFuse.AddDirEntry(_request, _buffer + _used, room, n, &entry.Attr, (long)_index);

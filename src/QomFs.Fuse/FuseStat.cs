@@ -4,7 +4,7 @@ namespace QomFs.Fuse;
 
 /// <summary>
 /// <c>struct stat</c> exactly as glibc lays it out on x86_64 (144 bytes; st_nlink comes before st_mode there).
-/// GetAttr receives a reference straight into libfuse's buffer, so this must never drift from the header;
+/// The binding hands it to libfuse as it is (GetAttr fills it in place), so this must never drift from the header;
 /// the layout test checks every offset against gcc. The trailing <c>__glibc_reserved[3]</c> is covered by Size.
 /// </summary>
 [StructLayout(LayoutKind.Sequential, Size = 144)]
@@ -21,7 +21,7 @@ public struct FuseStat
 
     /// <summary>st_dev: ignored by FUSE.</summary>
     public ulong Device;
-    /// <summary>st_ino: ignored unless the use_ino option is given (it is not).</summary>
+    /// <summary>st_ino: ignored; the binding reports the kernel's node id as the inode number.</summary>
     public ulong Inode;
     public ulong LinkCount;
     /// <summary>st_mode: a file type (S_IF*) or'ed with permission bits, e.g. <c>S_IFREG | 0x1A4</c> (0644).</summary>
