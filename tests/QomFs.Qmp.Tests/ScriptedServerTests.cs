@@ -201,4 +201,68 @@ public class ScriptedServerTests
         Assert.That(events.Reader.TryRead(out var ev) ? ev.Name : null, Is.EqualTo("RESUME"));
         Assert.That(client.IsConnected, Is.True);
     }
+
+    [Test]
+    public async Task CallersReadTheirRepliesAndTheReaderTakesOverWhenIdle()
+    {
+        var late = new TaskCompletionSource();
+        var idle = new TaskCompletionSource();
+        using var server = new ScriptedServer(async c =>
+        {
+            await ScriptedServer.Handshake(c);
+            await c.ReadRequestAsync(); // "slow": answered only after the client gave up on it
+            await late.Task;
+            await c.ReadRequestAsync();
+            await c.SendLineAsync("""{"return": "too late"}""");
+            await c.SendLineAsync("""{"event": "RESUME", "timestamp": {"seconds": 1, "microseconds": 2}}""");
+            await c.SendLineAsync("""{"return": "mine"}""");
+            await idle.Task;
+            await c.SendLineAsync("""{"event": "STOP", "timestamp": {"seconds": 3, "microseconds": 4}}""");
+        });
+        await using var client = await Connect(server, new QmpClientOptions { CallersReadReplies = true });
+        using var events = client.SubscribeEvents();
+
+        var e = Assert.ThrowsAsync<QmpTimeoutException>(() => client.ExecuteAsync("slow", timeout: TimeSpan.FromMilliseconds(100)));
+        Assert.That(e!.Message, Does.Contain("slow"));
+        late.SetResult();
+        Assert.That((await client.ExecuteAsync("query-name")).ToElement().GetString(), Is.EqualTo("mine"));
+        Assert.That(client.StrayReplies, Is.EqualTo(1), "the late reply took its turn and was dropped");
+        Assert.That(events.Reader.TryRead(out var resume) ? resume.Name : null, Is.EqualTo("RESUME"), "the caller passed the event on");
+
+        // No command in flight: only the reader thread can see what comes now.
+        idle.SetResult();
+        var stop = await events.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.That(stop.Name, Is.EqualTo("STOP"));
+        var gone = await client.Disconnected.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.That(gone.Message, Does.Contain("closed the connection"));
+    }
+
+    [Test]
+    public async Task ManyCallersReadingAtOnceEachGetTheirOwnReply()
+    {
+        const int Callers = 8, Rounds = 50;
+        using var server = new ScriptedServer(async c =>
+        {
+            await ScriptedServer.Handshake(c);
+            for (var i = 0; i < Callers * Rounds; i++)
+            {
+                var r = await c.ReadRequestAsync();
+                await c.SendLineAsync($$"""{"return": "{{r.Execute}}"}""");
+            }
+            await c.WaitForCloseAsync(TimeSpan.FromSeconds(10));
+        });
+        await using var client = await Connect(server, new QmpClientOptions { CallersReadReplies = true });
+        var threads = Enumerable.Range(0, Callers).Select(n => Task.Factory.StartNew(() =>
+        {
+            for (var round = 0; round < Rounds; round++)
+            {
+                var command = $"c{n}-{round}";
+                var reply = client.Execute(command).ToElement().GetString();
+                if (reply != command) return $"{command} got {reply}";
+            }
+            return "ok";
+        }, TaskCreationOptions.LongRunning)).ToArray();
+        Assert.That(await Task.WhenAll(threads).WaitAsync(TimeSpan.FromSeconds(30)), Is.All.EqualTo("ok"));
+        Assert.That(client.IsConnected, Is.True);
+    }
 }
