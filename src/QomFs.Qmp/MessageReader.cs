@@ -48,26 +48,6 @@ public sealed class MessageReader(Socket socket, int maxMessageBytes)
         }
     }
 
-    /// <summary>
-    /// The form of <see cref="ReadMessage"/> for a reader that steps aside on request: it waits without a deadline
-    /// and gives up (false) when <paramref name="wake"/> is signalled before a whole message came; what came of it
-    /// stays buffered for the next read. <paramref name="message"/> is null at end of stream.
-    /// </summary>
-    internal bool TryReadMessage(WakeSignal wake, out ReadOnlyMemory<byte>? message)
-    {
-        while (true)
-        {
-            if (TryTake(out var taken))
-            {
-                message = taken;
-                return true;
-            }
-            message = null;
-            if (!RawSocket.WaitReadableOrWoken(socket, wake)) return false;
-            if (!Fill()) return true;
-        }
-    }
-
     static int Slice(long deadline, CancellationToken cancel)
     {
         var left = RawSocket.Remaining(deadline);

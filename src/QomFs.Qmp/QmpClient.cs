@@ -19,15 +19,8 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
     readonly MessageReader _reader;
     readonly Lock _gate = new();
     readonly Lock _sendGate = new();
-    // Whoever reads the socket holds this: a caller reading its own reply, or the reader thread.
+    // Without a reader thread: one caller at a time reads the socket.
     readonly Lock _readGate = new();
-    // CallersReadReplies: a signal that makes the reader thread step aside, how many callers wait to read, whether
-    // the reader is waiting on the socket, and when a caller last finished (the reader waits for a pause first).
-    readonly WakeSignal? _wake;
-    readonly object _idle = new();
-    int _readingCallers;
-    volatile bool _readerWaiting;
-    long _lastCallerDone;
     // Commands whose reply has not come yet, in the order they were sent, including those given up on (timeout,
     // cancel): their late replies still take their turn.
     readonly Queue<PendingCommand> _inFlight = new();
@@ -55,7 +48,6 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
         Address = address;
         Options = options;
         _reader = new MessageReader(socket, options.MaxMessageBytes);
-        if (options.ReaderThread && options.CallersReadReplies) _wake = new WakeSignal();
     }
 
     /// <summary>Connects, checks the greeting and negotiates capabilities, all within <see cref="QmpClientOptions.ConnectTimeout"/>.</summary>
@@ -134,7 +126,6 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
         }
 
         if (!Options.ReaderThread) ReadOwnReply(reply, limit, cancel);
-        else if (_wake is not null) ReadOwnReplyBesideReader(reply, limit, cancel);
         // The deadline and the cancellation complete the command themselves, rather than a WaitAsync wrapper:
         // that way the awaiting continuation is the only hop between the reader thread and the caller.
         else if (limit != Timeout.InfiniteTimeSpan)
@@ -143,7 +134,7 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
                 var (client, r, l) = ((QmpClient, PendingCommand, TimeSpan))state!;
                 if (client.Abandon(r)) r.TrySetException(client.NoReply(r.Command, l));
             }, (this, reply, limit), limit, Timeout.InfiniteTimeSpan);
-        if (cancel.CanBeCanceled && Options.ReaderThread && _wake is null)
+        if (cancel.CanBeCanceled && Options.ReaderThread)
             reply.Cancellation = cancel.UnsafeRegister(static (state, token) =>
             {
                 var (client, r) = ((QmpClient, PendingCommand))state!;
@@ -182,22 +173,6 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
                 if (Abandon(reply)) reply.TrySetCanceled(cancel);
             }
             catch (Exception e) when (Lost(e) is { } reason) { Close(reason); }
-        }
-    }
-
-    /// <summary>
-    /// <see cref="ReadOwnReply"/> with the reader thread around: counted as a reading caller, and the reader, if it
-    /// waits on the socket, told to step aside.
-    /// </summary>
-    void ReadOwnReplyBesideReader(PendingCommand reply, TimeSpan limit, CancellationToken cancel)
-    {
-        Interlocked.Increment(ref _readingCallers);
-        if (_readerWaiting) _wake!.Signal();
-        try { ReadOwnReply(reply, limit, cancel); }
-        finally
-        {
-            Volatile.Write(ref _lastCallerDone, Environment.TickCount64);
-            Interlocked.Decrement(ref _readingCallers);
         }
     }
 
@@ -259,57 +234,9 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
     {
         try
         {
-            if (_wake is null)
-                while (ReadAndDispatch(Timeout.InfiniteTimeSpan, default)) { }
-            else
-                while (ReadWhileCallersDoNot()) WaitForCallersToPause();
+            while (ReadAndDispatch(Timeout.InfiniteTimeSpan, default)) { }
         }
         catch (Exception e) when (Lost(e) is { } reason) { Close(reason); }
-        finally { _wake?.Dispose(); }
-    }
-
-    /// <summary>
-    /// CallersReadReplies: reads and routes messages until a caller wants to read (true) or the connection ended
-    /// (false). The flag and the count are set and read in opposite orders with full fences, so that either the
-    /// caller sees the reader waiting and signals it, or the reader sees the caller and does not wait.
-    /// </summary>
-    bool ReadWhileCallersDoNot()
-    {
-        lock (_readGate)
-        {
-            if (!IsConnected) return false;
-            _readerWaiting = true;
-            try
-            {
-                Interlocked.MemoryBarrier();
-                while (Volatile.Read(ref _readingCallers) == 0)
-                {
-                    if (!_reader.TryReadMessage(_wake!, out var line)) continue;
-                    if (line is null)
-                    {
-                        Close(new QmpConnectionException($"{Address} closed the connection"));
-                        return false;
-                    }
-                    Dispatch(line.Value.Span);
-                }
-                return IsConnected;
-            }
-            finally { _readerWaiting = false; }
-        }
-    }
-
-    /// <summary>
-    /// Lets callers read while they come in a burst: the reader waits until none has read for a short pause, so
-    /// that commands sent one after the other do not wake it for each one. It looks again every pause, and ends
-    /// its wait when the connection has ended.
-    /// </summary>
-    void WaitForCallersToPause()
-    {
-        const int Pause = 50;
-        lock (_idle)
-            while (IsConnected && (Volatile.Read(ref _readingCallers) > 0
-                || Environment.TickCount64 - Volatile.Read(ref _lastCallerDone) < Pause))
-                Monitor.Wait(_idle, Pause);
     }
 
     /// <summary>Reads one message and routes it; false once the connection has ended.</summary>

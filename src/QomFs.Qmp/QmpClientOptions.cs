@@ -24,13 +24,5 @@ public sealed record QmpClientOptions
     /// </summary>
     public bool ReaderThread { get; init; } = true;
 
-    /// <summary>
-    /// With <see cref="ReaderThread"/>: each command's caller reads until its own reply came, blocking its thread,
-    /// and the reader thread reads only while no caller does (events, and the end of the connection, when idle).
-    /// A reply then wakes its caller directly rather than the reader, which would wake the caller in turn. For
-    /// callers on threads of their own that may block, such as FUSE's workers.
-    /// </summary>
-    public bool CallersReadReplies { get; init; }
-
     public static QmpClientOptions Default { get; } = new();
 }

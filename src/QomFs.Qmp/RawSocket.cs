@@ -53,24 +53,6 @@ static partial class RawSocket
         return Poll(fd.Value, POLLIN, milliseconds);
     }
 
-    /// <summary>
-    /// Waits, without a deadline, until <paramref name="socket"/> is readable (true) or <paramref name="wake"/> was
-    /// signalled (false; the signal is consumed).
-    /// </summary>
-    public static unsafe bool WaitReadableOrWoken(Socket socket, WakeSignal wake)
-    {
-        using var fd = new Descriptor(socket);
-        using var wakeFd = new Descriptor(wake);
-        var p = stackalloc PollFd[2];
-        p[0] = new PollFd { Fd = fd.Value, Events = POLLIN };
-        p[1] = new PollFd { Fd = wakeFd.Value, Events = POLLIN };
-        while (poll(p, 2, -1) < 0)
-            if (Marshal.GetLastPInvokeError() is var e && e != EINTR) throw Failed(e);
-        if (p[1].Revents == 0) return true;
-        wake.Drain();
-        return false;
-    }
-
     /// <summary>A point in <see cref="Environment.TickCount64"/> time, or long.MaxValue for no deadline.</summary>
     public static long Deadline(TimeSpan timeout) =>
         timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)timeout.TotalMilliseconds;
@@ -96,11 +78,9 @@ static partial class RawSocket
         readonly SafeHandle _handle;
         readonly bool _added;
 
-        public Descriptor(Socket socket) : this(socket.SafeHandle) { }
-
-        public Descriptor(SafeHandle handle)
+        public Descriptor(Socket socket)
         {
-            _handle = handle;
+            _handle = socket.SafeHandle;
             var added = false;
             _handle.DangerousAddRef(ref added);
             _added = added;

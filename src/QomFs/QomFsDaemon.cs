@@ -20,8 +20,7 @@ public static class QomFsDaemon
         if (!Directory.Exists(o.MountPoint)) throw new DirectoryNotFoundException($"mountpoint {o.MountPoint} is not a directory");
         if (FuseMountPoint.IsMounted(o.MountPoint)) throw new IOException($"{o.MountPoint} is already mounted");
 
-        // FUSE's workers may block, so each reads its own reply: one wake-up per command, not two.
-        var qmpOptions = new QmpClientOptions { CommandTimeout = o.Timeout, ConnectTimeout = o.Timeout, CallersReadReplies = true };
+        var qmpOptions = new QmpClientOptions { CommandTimeout = o.Timeout, ConnectTimeout = o.Timeout };
         var qom = new QomClient(await QmpClient.ConnectAsync(o.Address, qmpOptions));
         var cache = new QomCache(qom, o.CacheTtl);
         var fs = new QomFileSystem(cache, new QomFsOptions { ReadOnly = o.ReadOnly, Uid = getuid(), Gid = getgid() }, log);
