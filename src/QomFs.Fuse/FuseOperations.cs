@@ -311,22 +311,34 @@ internal static unsafe class FuseOperations
     [UnmanagedCallersOnly]
     static void Open(nint req, ulong node, FuseFileInfo* fi)
     {
+        try { ServeOpen(req, node, fi, directory: false); }
+        catch (Exception e) { Fail(req, e); }
+    }
+
+    /// <summary>
+    /// Open and OpenDir. ENOSYS from the file system is passed on: the kernel then sends no opens (and no releases)
+    /// of that kind for the rest of the mount.
+    /// </summary>
+    static void ServeOpen(nint req, ulong node, FuseFileInfo* fi, bool directory)
+    {
+        var s = MountState.For(req);
+        var fs = s.FileSystem;
+        var path = PathOf(s, node);
+        var r = directory ? fs.OpenDir(path, ref *fi) : fs.Open(path, ref *fi);
+        if (r < 0)
+        {
+            Status(req, r);
+            return;
+        }
+        if (!directory) ApplyOptions(s, fi);
+        if (LibFuse.ReplyOpen(req, fi) == 0) return;
+        // Not delivered (the caller was interrupted): nobody will release it.
         try
         {
-            var s = MountState.For(req);
-            var path = PathOf(s, node);
-            var r = s.FileSystem.Open(path, ref *fi);
-            if (r < 0)
-            {
-                Status(req, r); // ENOSYS included: no OPEN or RELEASE from now on
-                return;
-            }
-            ApplyOptions(s, fi);
-            if (LibFuse.ReplyOpen(req, fi) == 0) return;
-            try { s.FileSystem.Release(path, ref *fi); } // the open was not delivered: nobody will close it
-            catch (Exception e) { Report(s, e); }
+            if (directory) fs.ReleaseDir(path, ref *fi);
+            else fs.Release(path, ref *fi);
         }
-        catch (Exception e) { Fail(req, e); }
+        catch (Exception e) { Report(s, e); }
     }
 
     [UnmanagedCallersOnly]
@@ -383,20 +395,7 @@ internal static unsafe class FuseOperations
     [UnmanagedCallersOnly]
     static void OpenDir(nint req, ulong node, FuseFileInfo* fi)
     {
-        try
-        {
-            var s = MountState.For(req);
-            var path = PathOf(s, node);
-            var r = s.FileSystem.OpenDir(path, ref *fi);
-            if (r < 0)
-            {
-                Status(req, r); // ENOSYS included: the kernel caches listings from now on
-                return;
-            }
-            if (LibFuse.ReplyOpen(req, fi) == 0) return;
-            try { s.FileSystem.ReleaseDir(path, ref *fi); }
-            catch (Exception e) { Report(s, e); }
-        }
+        try { ServeOpen(req, node, fi, directory: true); }
         catch (Exception e) { Fail(req, e); }
     }
 
