@@ -243,55 +243,49 @@ internal static unsafe class FuseOperations
     [UnmanagedCallersOnly]
     static void Mknod(nint req, ulong parent, byte* name, uint mode, ulong device)
     {
-        try
-        {
-            var s = MountState.For(req);
-            var path = PathOf(s, parent, name);
-            var r = s.FileSystem.Mknod(path, mode, device);
-            if (r < 0) Status(req, r);
-            else ReplyEntry(req, s, parent, name, path);
-        }
+        try { ServeMake(req, parent, name, (fs, path) => fs.Mknod(path, mode, device)); }
         catch (Exception e) { Fail(req, e); }
     }
 
     [UnmanagedCallersOnly]
     static void Mkdir(nint req, ulong parent, byte* name, uint mode)
     {
-        try
-        {
-            var s = MountState.For(req);
-            var path = PathOf(s, parent, name);
-            var r = s.FileSystem.Mkdir(path, mode);
-            if (r < 0) Status(req, r);
-            else ReplyEntry(req, s, parent, name, path);
-        }
+        try { ServeMake(req, parent, name, (fs, path) => fs.Mkdir(path, mode)); }
         catch (Exception e) { Fail(req, e); }
+    }
+
+    /// <summary>Mknod and Mkdir: made, then looked up for the kernel.</summary>
+    static void ServeMake(nint req, ulong parent, byte* name, Func<IFuseFileSystem, byte[], int> make)
+    {
+        var s = MountState.For(req);
+        var path = PathOf(s, parent, name);
+        var r = make(s.FileSystem, path);
+        if (r < 0) Status(req, r);
+        else ReplyEntry(req, s, parent, name, path);
     }
 
     [UnmanagedCallersOnly]
     static void Unlink(nint req, ulong parent, byte* name)
     {
-        try
-        {
-            var s = MountState.For(req);
-            var r = s.FileSystem.Unlink(PathOf(s, parent, name));
-            if (r == 0) s.Nodes.Unlinked(parent, Name(name));
-            Status(req, r);
-        }
+        try { ServeRemove(req, parent, name, directory: false); }
         catch (Exception e) { Fail(req, e); }
     }
 
     [UnmanagedCallersOnly]
     static void Rmdir(nint req, ulong parent, byte* name)
     {
-        try
-        {
-            var s = MountState.For(req);
-            var r = s.FileSystem.Rmdir(PathOf(s, parent, name));
-            if (r == 0) s.Nodes.Unlinked(parent, Name(name));
-            Status(req, r);
-        }
+        try { ServeRemove(req, parent, name, directory: true); }
         catch (Exception e) { Fail(req, e); }
+    }
+
+    /// <summary>Unlink and Rmdir: once removed, the name's node (if the kernel holds it) has no path any more.</summary>
+    static void ServeRemove(nint req, ulong parent, byte* name, bool directory)
+    {
+        var s = MountState.For(req);
+        var path = PathOf(s, parent, name);
+        var r = directory ? s.FileSystem.Rmdir(path) : s.FileSystem.Unlink(path);
+        if (r == 0) s.Nodes.Unlinked(parent, Name(name));
+        Status(req, r);
     }
 
     [UnmanagedCallersOnly]
