@@ -225,14 +225,18 @@ public sealed unsafe class FuseMount : IDisposable
     void TearDown()
     {
         lock (_lock) _current = State.Ending;
+        // Reads still waiting for their data are answered on the connection, which is still up.
+        _mountState.LateReplies.Signal();
+        var replied = _mountState.LateReplies.Wait(_options.ExitTimeout);
         try
         {
             LibFuse.SessionUnmount(_session);
-            LibFuse.SessionDestroy(_session); // calls Destroy of the file system
+            // A reply later than that would use the session and its state: leave both to the process's exit.
+            if (replied) LibFuse.SessionDestroy(_session); // calls Destroy of the file system
         }
         finally
         {
-            _state.Free();
+            if (replied) _state.Free();
             lock (_lock) _current = State.Ended;
             _ended.Set();
         }

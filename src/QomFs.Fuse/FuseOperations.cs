@@ -339,10 +339,34 @@ internal static unsafe class FuseOperations
     static void Read(nint req, ulong node, nuint size, long offset, FuseFileInfo* fi)
     {
         var buffer = ArrayPool<byte>.Shared.Rent((int)size);
+        MountState? s = null;
+        ValueTask<int> read;
         try
         {
-            var s = MountState.For(req);
-            var r = s.FileSystem.Read(PathOf(s, node), (ulong)offset, buffer.AsSpan(0, (int)size), ref *fi);
+            s = MountState.For(req);
+            read = s.FileSystem.ReadAsync(PathOf(s, node), (ulong)offset, buffer.AsMemory(0, (int)size), *fi);
+        }
+        catch (Exception e) { read = ValueTask.FromException<int>(e); }
+        if (read.IsCompleted)
+        {
+            ReplyRead(req, buffer, size, read);
+            return;
+        }
+        // Answered by the thread that completes the read; the mount waits for that before it tears the session down.
+        s!.LateReplies.AddCount();
+        read.AsTask().ContinueWith(static (task, state) =>
+        {
+            var (req, buffer, size, s) = ((nint, byte[], nuint, MountState))state!;
+            ReplyRead(req, buffer, size, new ValueTask<int>(task));
+            s.LateReplies.Signal();
+        }, (req, buffer, size, s), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    static void ReplyRead(nint req, byte[] buffer, nuint size, ValueTask<int> read)
+    {
+        try
+        {
+            var r = read.GetAwaiter().GetResult();
             if (r < 0) Status(req, r);
             else fixed (byte* b = buffer) LibFuse.ReplyBuf(req, b, (nuint)Count(r, size));
         }

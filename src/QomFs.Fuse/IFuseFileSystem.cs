@@ -36,6 +36,15 @@ public interface IFuseFileSystem
     /// <summary>Reads into <paramref name="buffer"/> at <paramref name="offset"/>; returns the byte count, 0 at end of file.</summary>
     int Read(ReadOnlySpan<byte> path, ulong offset, Span<byte> buffer, ref FuseFileInfo fi) => -Errno.EINVAL;
 
+    /// <summary>
+    /// What the mount calls for a read. A read that waits for something else (a reply on a socket) can return a
+    /// task that is not complete: the worker thread goes back to the kernel at once, and the thread that completes
+    /// the task answers the request, which saves the hand-over to a waiting worker. <paramref name="buffer"/>
+    /// belongs to the read until the task completes. The default calls <see cref="Read"/>.
+    /// </summary>
+    ValueTask<int> ReadAsync(ReadOnlySpan<byte> path, ulong offset, Memory<byte> buffer, FuseFileInfo fi) =>
+        new(Read(path, offset, buffer.Span, ref fi));
+
     /// <summary>Writes <paramref name="data"/> at <paramref name="offset"/>; returns the byte count written.</summary>
     int Write(ReadOnlySpan<byte> path, ulong offset, ReadOnlySpan<byte> data, ref FuseFileInfo fi) => -Errno.EINVAL;
 
