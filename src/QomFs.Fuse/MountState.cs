@@ -15,7 +15,6 @@ internal sealed class MountState(IFuseFileSystem fileSystem, FuseMountOptions op
     public FuseMountOptions Options { get; } = options;
     public NodeTable Nodes { get; } = new();
 
-
     /// <summary>
     /// Reads to be answered after their callback returned (<see cref="IFuseFileSystem.ReadAsync"/>), plus one for
     /// the mount itself: the session must outlive every such reply.

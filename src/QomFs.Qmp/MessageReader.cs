@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 
 namespace QomFs.Qmp;
 
@@ -7,12 +8,24 @@ namespace QomFs.Qmp;
 /// size of one message so that a hostile or broken peer cannot make us buffer without limit.
 /// Shared by the QMP and guest-agent clients: both protocols frame one JSON object per line.
 /// </summary>
-public sealed class MessageReader(Socket socket, int maxMessageBytes)
+public sealed class MessageReader
 {
+    readonly SafeHandle _handle;
+    readonly Socket? _socket;
     byte[] _buffer = new byte[64 * 1024];
     int _start, _end;
 
-    public int MaxMessageBytes { get; } = maxMessageBytes;
+    /// <summary>A reader with the blocking <see cref="ReadMessage"/> only: no .NET <see cref="Socket"/>, so no socket engine.</summary>
+    public MessageReader(SafeHandle handle, int maxMessageBytes)
+    {
+        _handle = handle;
+        MaxMessageBytes = maxMessageBytes;
+    }
+
+    /// <summary>A reader with the asynchronous methods too.</summary>
+    public MessageReader(Socket socket, int maxMessageBytes) : this(socket.SafeHandle, maxMessageBytes) => _socket = socket;
+
+    public int MaxMessageBytes { get; }
 
     /// <summary>The next non-empty message without its line ending, or null at end of stream. Valid until the next call.</summary>
     /// <exception cref="QmpProtocolException">a message longer than <see cref="MaxMessageBytes"/>.</exception>
@@ -39,7 +52,7 @@ public sealed class MessageReader(Socket socket, int maxMessageBytes)
         while (true)
         {
             if (TryTake(out var message)) return message;
-            while (!RawSocket.WaitReadable(socket, Slice(deadline, cancel)))
+            while (!RawSocket.WaitReadable(_handle, Slice(deadline, cancel)))
             {
                 cancel.ThrowIfCancellationRequested();
                 if (Environment.TickCount64 >= deadline) throw new TimeoutException();
@@ -94,6 +107,7 @@ public sealed class MessageReader(Socket socket, int maxMessageBytes)
     async ValueTask<bool> FillAsync(CancellationToken cancel)
     {
         MakeRoom();
+        var socket = _socket ?? throw new InvalidOperationException("this reader was made for blocking reads only");
         var n = await socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, cancel);
         if (n == 0) return false;
         _end += n;
@@ -103,7 +117,7 @@ public sealed class MessageReader(Socket socket, int maxMessageBytes)
     bool Fill()
     {
         MakeRoom();
-        var n = RawSocket.Receive(socket, _buffer.AsSpan(_end));
+        var n = RawSocket.Receive(_handle, _buffer.AsSpan(_end));
         _end += n;
         return n > 0;
     }

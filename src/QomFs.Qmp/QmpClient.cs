@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -14,8 +15,9 @@ namespace QomFs.Qmp;
 /// </summary>
 public sealed class QmpClient : IAsyncDisposable, IDisposable
 {
-
-    readonly Socket _socket;
+    readonly SafeHandle _socket;
+    // What owns the descriptor when .NET made it (TCP), disposed in its stead; null when we did.
+    readonly Socket? _owner;
     readonly MessageReader _reader;
     readonly Lock _gate = new();
     readonly Lock _sendGate = new();
@@ -42,9 +44,10 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
     /// <summary>Replies that came after their command was given up on (it timed out or was cancelled).</summary>
     public long StrayReplies => Interlocked.Read(ref _strayReplies);
 
-    QmpClient(Socket socket, QmpAddress address, QmpClientOptions options)
+    QmpClient(SafeHandle socket, Socket? owner, QmpAddress address, QmpClientOptions options)
     {
         _socket = socket;
+        _owner = owner;
         Address = address;
         Options = options;
         _reader = new MessageReader(socket, options.MaxMessageBytes);
@@ -55,8 +58,8 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
     {
         options ??= QmpClientOptions.Default;
         var started = Environment.TickCount64;
-        var socket = await SocketConnector.ConnectAsync(address, options.ConnectTimeout, cancel);
-        var client = new QmpClient(socket, address, options);
+        var (socket, owner) = await SocketConnector.ConnectHandleAsync(address, options.ConnectTimeout, cancel);
+        var client = new QmpClient(socket, owner, address, options);
         try
         {
             if (options.Negotiate) client.ReadGreeting(Remaining(options.ConnectTimeout, started), cancel);
@@ -323,8 +326,8 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
             subscribers = _subscribers;
             _subscribers = [];
         }
-        try { _socket.Shutdown(SocketShutdown.Both); } catch (SocketException) { } catch (ObjectDisposedException) { }
-        _socket.Dispose();
+        try { RawSocket.Shutdown(_socket); } catch (ObjectDisposedException) { }
+        if (_owner is null) _socket.Dispose(); else _owner.Dispose();
         var error = Gone(reason);
         foreach (var p in pending) p.TrySetException(error);
         foreach (var s in subscribers) s.Complete();

@@ -9,11 +9,11 @@ namespace QomFs.Qmp;
 /// </summary>
 static partial class RawSocket
 {
-    const int EINTR = 4, EAGAIN = 11, MSG_NOSIGNAL = 0x4000, MSG_DONTWAIT = 0x40;
+    const int EINTR = 4, EAGAIN = 11, SHUT_RDWR = 2, MSG_NOSIGNAL = 0x4000, MSG_DONTWAIT = 0x40;
     const short POLLIN = 1, POLLOUT = 4;
 
     /// <summary>One recv(2) into <paramref name="buffer"/>, waiting as long as it takes: bytes read, 0 at end of stream.</summary>
-    public static unsafe int Receive(Socket socket, Span<byte> buffer)
+    public static unsafe int Receive(SafeHandle socket, Span<byte> buffer)
     {
         using var fd = new Descriptor(socket);
         while (true)
@@ -30,7 +30,7 @@ static partial class RawSocket
 
     /// <summary>Sends all of <paramref name="data"/> within <paramref name="timeout"/>.</summary>
     /// <exception cref="TimeoutException">the peer did not take it in time.</exception>
-    public static unsafe void Send(Socket socket, ReadOnlySpan<byte> data, TimeSpan timeout)
+    public static unsafe void Send(SafeHandle socket, ReadOnlySpan<byte> data, TimeSpan timeout)
     {
         using var fd = new Descriptor(socket);
         var deadline = Deadline(timeout);
@@ -47,10 +47,17 @@ static partial class RawSocket
     }
 
     /// <summary>True when a recv would not block (data, end of stream or an error to report) within the time.</summary>
-    public static bool WaitReadable(Socket socket, int milliseconds)
+    public static bool WaitReadable(SafeHandle socket, int milliseconds)
     {
         using var fd = new Descriptor(socket);
         return Poll(fd.Value, POLLIN, milliseconds);
+    }
+
+    /// <summary>shutdown(2) both ways: a read blocked on the socket in another thread returns at once.</summary>
+    public static void Shutdown(SafeHandle socket)
+    {
+        using var fd = new Descriptor(socket);
+        shutdown(fd.Value, SHUT_RDWR);
     }
 
     /// <summary>A point in <see cref="Environment.TickCount64"/> time, or long.MaxValue for no deadline.</summary>
@@ -78,9 +85,9 @@ static partial class RawSocket
         readonly SafeHandle _handle;
         readonly bool _added;
 
-        public Descriptor(Socket socket)
+        public Descriptor(SafeHandle socket)
         {
-            _handle = socket.SafeHandle;
+            _handle = socket;
             var added = false;
             _handle.DangerousAddRef(ref added);
             _added = added;
@@ -105,5 +112,6 @@ static partial class RawSocket
 
     [LibraryImport("libc", SetLastError = true)] private static unsafe partial nint recv(int fd, byte* buffer, nint length, int flags);
     [LibraryImport("libc", SetLastError = true)] private static unsafe partial nint send(int fd, byte* buffer, nint length, int flags);
+    [LibraryImport("libc")] private static partial int shutdown(int fd, int how);
     [LibraryImport("libc", SetLastError = true)] private static unsafe partial int poll(PollFd* fds, nuint count, int timeout);
 }

@@ -8,6 +8,19 @@ public static partial class SocketConnector
 {
     public static async Task<Socket> ConnectAsync(QmpAddress address, TimeSpan timeout, CancellationToken cancel = default)
     {
+        var (handle, owner) = await ConnectHandleAsync(address, timeout, cancel);
+        return owner ?? ((SocketDescriptor)handle).ToSocket();
+    }
+
+    /// <summary>
+    /// Connects and returns the descriptor alone, for a caller that reads and writes it with blocking calls
+    /// (<see cref="RawSocket"/>): a unix or vsock socket then never becomes a .NET <see cref="Socket"/>, whose
+    /// creation starts the socket engine's thread, a millisecond of a one-shot tool's run. A TCP socket is
+    /// connected by .NET: <c>Owner</c> is that Socket, to be kept and disposed instead of the handle.
+    /// </summary>
+    internal static async Task<(SafeHandle Handle, Socket? Owner)> ConnectHandleAsync(QmpAddress address, TimeSpan timeout,
+        CancellationToken cancel = default)
+    {
         // Made only where needed: a deadline is a timer, and the first timer starts a thread.
         CancellationTokenSource? deadline = null;
         CancellationToken Deadline()
@@ -22,17 +35,14 @@ public static partial class SocketConnector
             switch (address.Kind)
             {
                 case QmpAddressKind.Unix:
-                    socket = ConnectUnix(address);
-                    break;
+                    return (ConnectUnix(address), null);
                 case QmpAddressKind.Tcp:
                     socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
                     await socket.ConnectAsync(address.Host, address.Port, Deadline());
-                    break;
+                    return (socket.SafeHandle, socket);
                 default:
-                    socket = await Task.Run(() => ConnectVsock(address), Deadline());
-                    break;
+                    return (await Task.Run<SafeHandle>(() => ConnectVsock(address), Deadline()), null);
             }
-            return socket;
         }
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
         {
@@ -72,7 +82,7 @@ public static partial class SocketConnector
 
     // A unix connect completes at once or fails, so it is made with libc: .NET's Socket would start its socket
     // engine (a thread) first. Non-blocking, so that a full listen backlog fails at once (EAGAIN) rather than hangs.
-    static unsafe Socket ConnectUnix(QmpAddress address)
+    static unsafe SocketDescriptor ConnectUnix(QmpAddress address)
     {
         var path = System.Text.Encoding.UTF8.GetBytes(address.Path);
         if (path.Length >= SunPathLength) throw new QmpConnectionException($"cannot connect to {address}: the path is longer than {SunPathLength - 1} bytes");
@@ -81,14 +91,14 @@ public static partial class SocketConnector
         return Connect(address, AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, &sa, sizeof(SockaddrUn));
     }
 
-    // .NET's Socket has no AF_VSOCK endpoint, so the socket is made and connected with libc and then adopted.
-    static unsafe Socket ConnectVsock(QmpAddress address)
+    // .NET's Socket has no AF_VSOCK endpoint, so the socket is made and connected with libc.
+    static unsafe SocketDescriptor ConnectVsock(QmpAddress address)
     {
         var sa = new SockaddrVm { Family = AF_VSOCK, Port = (uint)address.Port, Cid = address.Cid };
         return Connect(address, AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, &sa, sizeof(SockaddrVm));
     }
 
-    static unsafe Socket Connect(QmpAddress address, int family, int type, void* sockaddr, int length)
+    static unsafe SocketDescriptor Connect(QmpAddress address, int family, int type, void* sockaddr, int length)
     {
         var fd = socket(family, type, 0);
         if (fd < 0) throw Failed(address, Marshal.GetLastPInvokeError());
@@ -98,7 +108,7 @@ public static partial class SocketConnector
             close(fd);
             throw Failed(address, errno);
         }
-        return new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+        return new SocketDescriptor(fd);
     }
 
     static QmpException Failed(QmpAddress address, int errno) => errno switch

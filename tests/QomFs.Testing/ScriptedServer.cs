@@ -76,6 +76,17 @@ public sealed class ScriptedConnection(Socket socket, CancellationToken stop) : 
 
     public Task SendLineAsync(string json) => SendAsync(Encoding.UTF8.GetBytes(json + "\n"));
 
+    /// <summary>The client's process id (SO_PEERCRED: struct ucred starts with the pid).</summary>
+    public int PeerPid
+    {
+        get
+        {
+            var credentials = new byte[12];
+            socket.GetRawSocketOption(1 /* SOL_SOCKET */, 17 /* SO_PEERCRED */, credentials);
+            return BitConverter.ToInt32(credentials, 0);
+        }
+    }
+
     public async Task SendAsync(byte[] bytes)
     {
         var sent = 0;
