@@ -67,7 +67,7 @@ internal static unsafe class FuseOperations
     {
         var errno = Errno.EIO;
         if (e is FuseException f) errno = f.Errno;
-        else Report(MountState.For(req), e);
+        else Report(MountState.Of(req), e);
         LibFuse.ReplyErr(req, errno);
     }
 

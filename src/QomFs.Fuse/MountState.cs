@@ -9,7 +9,7 @@ namespace QomFs.Fuse;
 /// </summary>
 internal sealed class MountState(IFuseFileSystem fileSystem, FuseMountOptions options)
 {
-    [ThreadStatic] static nint _request;
+    [ThreadStatic] static FuseContext _caller;
 
     public IFuseFileSystem FileSystem { get; } = fileSystem;
     public FuseMountOptions Options { get; } = options;
@@ -24,16 +24,21 @@ internal sealed class MountState(IFuseFileSystem fileSystem, FuseMountOptions op
     public static unsafe MountState FromUserData(void* userData) =>
         (MountState)GCHandle.FromIntPtr((nint)userData).Target!;
 
-    /// <summary>The state of <paramref name="request"/>'s mount; the request becomes this thread's current one.</summary>
+    /// <summary>
+    /// The state of <paramref name="request"/>'s mount, for a callback starting on it: who made the request becomes
+    /// this thread's <see cref="FuseContext.Current"/>. A copy, so that it never points into a request answered
+    /// since (a read may be answered on another thread, after its callback returned).
+    /// </summary>
     public static unsafe MountState For(nint request)
     {
-        _request = request;
-        return FromUserData(LibFuse.ReqUserData(request));
+        var c = LibFuse.ReqCtx(request);
+        _caller = new FuseContext(c->Uid, c->Gid, c->Pid, c->Umask);
+        return Of(request);
     }
 
-    /// <summary>
-    /// The request this thread serves or last served (0 on threads that never served one). Valid until its reply,
-    /// which every callback sends after the file system returns; libfuse's workers run nothing but callbacks.
-    /// </summary>
-    public static nint CurrentRequest => _request;
+    /// <summary>The state of <paramref name="request"/>'s mount, from any thread.</summary>
+    public static unsafe MountState Of(nint request) => FromUserData(LibFuse.ReqUserData(request));
+
+    /// <summary>Who made the request this thread serves or served last; zeros on threads that never served one.</summary>
+    public static FuseContext Caller => _caller;
 }
