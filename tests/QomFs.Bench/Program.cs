@@ -46,6 +46,7 @@ catch (OperationCanceledException)
 finally
 {
     try { Directory.Delete(Path.Combine("/tmp", $"qomfs-test-{Environment.ProcessId}"), recursive: true); } catch (IOException) { }
+    try { Directory.Delete(Bench.ShmRoot, recursive: true); } catch (IOException) { }
 }
 
 Console.WriteLine();
@@ -70,6 +71,9 @@ namespace QomFs.Bench
 
         public string QemuVersion { get; private set; } = "?";
 
+        /// <summary>Where the tmpfs copies go; removed when the bench ends.</summary>
+        public static readonly string ShmRoot = Path.Combine("/dev/shm", $"qomfs-bench-{Environment.ProcessId}");
+
         static void Say(string s) => Console.Error.WriteLine($"bench: {s}");
 
         void Check()
@@ -80,7 +84,7 @@ namespace QomFs.Bench
         /// <summary>Times <paramref name="dumpCommand"/> on a tmpfs copy of the mounted tree (files, directories and links).</summary>
         static double TmpfsDump(string mount, string dumpCommand)
         {
-            var root = Path.Combine("/dev/shm", $"qomfs-bench-tree-{Environment.ProcessId}");
+            var root = Path.Combine(ShmRoot, "tree");
             try
             {
                 Directory.CreateDirectory(root);
@@ -104,22 +108,14 @@ namespace QomFs.Bench
             using var qemu = QemuProcess.Start(qemuArgs);
             QemuVersion = ProcessRunner.Run("qemu-system-x86_64", ["--version"]).StdOut.Split('\n')[0].Replace("QEMU emulator version ", "");
 
-            // Discovery, and the floor: a raw client on the second socket, nothing else connected to QEMU meanwhile.
-            Walk whole, dump;
+            // Discovery, with the floor's raw client on the second socket. The floor itself is measured in each run,
+            // right before that run's cold dump, so that the ratio compares minutes of the same load on this machine.
+            using var raw = new RawQmp(qemu.SecondSocket);
+            var whole = raw.WalkTree("/", values: false);
+            var dump = raw.WalkTree("/machine", values: true); // also warms up QEMU and the client
             var floor = new List<double>();
-            using (var raw = new RawQmp(qemu.SecondSocket))
-            {
-                whole = raw.WalkTree("/", values: false);
-                dump = raw.WalkTree("/machine", values: true); // also warms up QEMU and the client
-                for (var i = 0; i < runs; i++)
-                {
-                    Check();
-                    floor.Add(Measure.Seconds(() => raw.WalkTree("/machine", values: true)));
-                }
-            }
-            var floorMedian = Measure.Median(floor);
             var objects = whole.Objects.Count;
-            Say($"{label}: {objects} objects, {dump.Objects.Count} under /machine with {dump.Files.Count} files ({dump.Readable.Count} readable), floor {floorMedian:0.000} s");
+            Say($"{label}: {objects} objects, {dump.Objects.Count} under /machine with {dump.Files.Count} files ({dump.Readable.Count} readable)");
             if (!dump.Objects.Contains(Cpu)) throw new InvalidOperationException($"no CPU object at {Cpu}");
 
             var machineFiles = dump.Readable.Select(f => $"{f.Path}/{f.Name}").ToList();
@@ -138,6 +134,13 @@ namespace QomFs.Bench
             {
                 Say($"{label}: run {run}/{runs}");
                 Check();
+                // Nothing else talks to QEMU meanwhile: the mount of this run is made after it.
+                floor.Add(Measure.Seconds(() => raw.WalkTree("/machine", values: true)));
+                Check();
+                // Copies of the single-read files on tmpfs, made through this mount so that a later mount's files
+                // are not touched before they are timed.
+                var shm = Directory.CreateDirectory(Path.Combine(ShmRoot, $"copies-{run}")).FullName;
+                List<string> copies;
                 using (var m = Mount(qemu))
                 {
                     cold.Add(Measure.Sh(string.Format(CultureInfo.InvariantCulture, dumpCommand, m.Path)));
@@ -147,6 +150,12 @@ namespace QomFs.Bench
                     var files = machineFiles.Select(m.P).ToList();
                     foreach (var n in readerCounts) warmReaders[n].Add(Measure.Readers(n, files, window, shared: false));
                     rss.Add(m.PeakRss());
+                    copies = cpuFiles.Select((f, i) =>
+                    {
+                        var copy = Path.Combine(shm, $"f{i}");
+                        File.WriteAllBytes(copy, File.ReadAllBytes(m.P(f)));
+                        return copy;
+                    }).ToList();
                 }
                 Check();
                 using (var m = Mount(qemu))
@@ -164,22 +173,13 @@ namespace QomFs.Bench
                     // The listing is warm now, the values are not: each first cat costs one qom-get.
                     var paths = cpuFiles.Select(m.P).ToList();
                     var c = Measure.EachLine(paths, "cat -- \"$f\"");
-                    var w = Measure.EachLine(paths, "cat -- \"$f\"");
-                    var shm = Path.Combine("/dev/shm", $"qomfs-bench-{Environment.ProcessId}");
-                    Directory.CreateDirectory(shm);
-                    try
-                    {
-                        var copies = paths.Select((p, i) =>
-                        {
-                            var copy = Path.Combine(shm, $"f{i}");
-                            File.WriteAllBytes(copy, File.ReadAllBytes(p));
-                            return copy;
-                        }).ToList();
-                        var t = Measure.EachLine(copies, "cat -- \"$f\"");
-                        tmpP50.Add(Measure.Percentile(t, 50));
-                        tmpP99.Add(Measure.Percentile(t, 99));
-                    }
-                    finally { Directory.Delete(shm, recursive: true); }
+                    // Each first warm read right beside its tmpfs copy, so that both see the same minutes.
+                    var alternated = Measure.EachLine(paths.Zip(copies).SelectMany(p => new[] { p.First, p.Second }), "cat -- \"$f\"");
+                    var w = alternated.Where((_, i) => i % 2 == 0).ToList();
+                    var t = alternated.Where((_, i) => i % 2 == 1).ToList();
+                    Directory.Delete(shm, recursive: true);
+                    tmpP50.Add(Measure.Percentile(t, 50));
+                    tmpP99.Add(Measure.Percentile(t, 99));
                     coldP50.Add(Measure.Percentile(c, 50));
                     coldP99.Add(Measure.Percentile(c, 99));
                     warmP50.Add(Measure.Percentile(w, 50));
@@ -194,6 +194,10 @@ namespace QomFs.Bench
                     coldReaders[n].Add(Measure.Readers(n, files, window, shared: true));
                 }
             }
+
+            // A QMP socket serves one client at a time: the floor's gives way to the CLI's.
+            raw.Dispose();
+            var floorMedian = Measure.Median(floor);
 
             // The CLI, end to end as a process, on the second socket.
             Check();
