@@ -299,6 +299,8 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
     {
         var node = Resolve(FusePath.GetString(path));
         var wanted = Encoding.UTF8.GetString(name);
+        // Not one of ours (ls -l asks every entry for security.selinux): no value needs computing, or fetching.
+        if (!wanted.StartsWith("user.qom.", StringComparison.Ordinal)) return -Errno.ENODATA;
         var attribute = Attributes(node).FirstOrDefault(a => a.Name == wanted);
         return attribute.Name is null ? -Errno.ENODATA : FuseXAttr.Copy(Encoding.UTF8.GetBytes(attribute.Value), value);
     }
