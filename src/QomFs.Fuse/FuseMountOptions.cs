@@ -33,6 +33,12 @@ public sealed record FuseMountOptions
     /// </summary>
     public bool AttributesWithEveryBatch { get; init; }
 
+    /// <summary>
+    /// The kernel handles POSIX ACLs itself (FUSE_CAP_POSIX_ACL): it checks them, and caches what GetXAttr answered
+    /// for <c>system.posix_acl_*</c> instead of asking at every <c>ls -l</c>. Needs <see cref="DefaultPermissions"/>.
+    /// </summary>
+    public bool PosixAcls { get; init; }
+
     /// <summary>Idle worker threads kept alive; null is libfuse's default (3.14: never destroy idle threads).</summary>
     public int? MaxIdleThreads { get; init; }
     /// <summary>Upper bound on worker threads (fuse_loop_cfg_set_max_threads, libfuse 3.12+); null is libfuse's default (10).</summary>

@@ -137,9 +137,11 @@ internal static unsafe class FuseOperations
     {
         try
         {
+            var options = MountState.FromUserData(userData).Options;
             connection->Want &= ~FuseConnInfo.FUSE_CAP_ATOMIC_O_TRUNC;
-            if (MountState.FromUserData(userData).Options.AttributesWithEveryBatch)
-                connection->Want &= ~FuseConnInfo.FUSE_CAP_READDIRPLUS_AUTO;
+            if (options.AttributesWithEveryBatch) connection->Want &= ~FuseConnInfo.FUSE_CAP_READDIRPLUS_AUTO;
+            // Asking for what the kernel cannot do would make libfuse abort the mount.
+            if (options.PosixAcls) connection->Want |= connection->Capable & FuseConnInfo.FUSE_CAP_POSIX_ACL;
         }
         catch (Exception) { /* only the options' getter could throw, and it does not */ }
     }

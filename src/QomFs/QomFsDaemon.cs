@@ -32,6 +32,10 @@ public static class QomFsDaemon
             AllowOther = o.AllowOther,
             // Always: the kernel then enforces the modes we show, so allow_other lets other users read, never write.
             DefaultPermissions = true,
+            // The kernel then keeps each file's answer to system.posix_acl_access, which `ls -l` asks for every
+            // entry. Only for the owner alone: the root directory's node is made before the kernel knows, so with
+            // allow_other every path walk by another user would ask for the root's ACL.
+            PosixAcls = !o.AllowOther,
             FsName = o.FsName,
             Subtype = "qomfs",
             ExtraOptions = o.ExtraOptions,

@@ -228,6 +228,21 @@ public class FileSystemTests
         }
     }
 
+    [TestCase(false)]
+    [TestCase(true)]
+    public void WithPosixAclsTheKernelAsksForAnAclOnce(bool posixAcls)
+    {
+        var fs = new MemoryFileSystem();
+        // The kernel keeps ACLs as long as the attributes it has (a refresh drops them).
+        using var mount = TestMount.Start(fs, new FuseMountOptions { DefaultPermissions = true, PosixAcls = posixAcls, EntryTimeout = 60, AttrTimeout = 60 });
+        for (var i = 0; i < 3; i++)
+            Assert.That(XAttr.Get(mount["hello"], "system.posix_acl_access", 64).Result, Is.EqualTo(-Errno.ENODATA));
+        // With them the kernel keeps the answer; without, it asks each time. (Not so for the root directory, whose
+        // node exists before the kernel knows: path walks may ask for its ACL every time.)
+        Assert.That(fs.FileAclQueries, Is.EqualTo(posixAcls ? 1 : 3));
+        Assert.That(File.ReadAllText(mount["hello"]), Is.EqualTo("hello world\n"), "mode bits still let the owner read");
+    }
+
     [Test]
     public void NodesTheKernelForgetsLeaveTheTable()
     {

@@ -119,9 +119,11 @@ public unsafe class LayoutTests
     {
         FuseConnInfo s;
         Expect("sizeof fuse_conn_info", sizeof(FuseConnInfo));
+        Expect("fuse_conn_info.capable", Off(&s.Capable, &s));
         Expect("fuse_conn_info.want", Off(&s.Want, &s));
         Expect("FUSE_CAP_ATOMIC_O_TRUNC", FuseConnInfo.FUSE_CAP_ATOMIC_O_TRUNC);
         Expect("FUSE_CAP_READDIRPLUS_AUTO", FuseConnInfo.FUSE_CAP_READDIRPLUS_AUTO);
+        Expect("FUSE_CAP_POSIX_ACL", FuseConnInfo.FUSE_CAP_POSIX_ACL);
     }
 
     [Test]

@@ -222,8 +222,13 @@ sealed class MemoryFileSystem : IFuseFileSystem
         return 0;
     }
 
+    /// <summary>GetXAttr calls for a POSIX ACL (<c>system.posix_acl_*</c>) of a file.</summary>
+    public int FileAclQueries => Volatile.Read(ref _fileAclQueries);
+    int _fileAclQueries;
+
     public int GetXAttr(ReadOnlySpan<byte> path, ReadOnlySpan<byte> name, Span<byte> value)
     {
+        if (name.StartsWith("system.posix_acl_"u8) && Get(path) is FileNode) Interlocked.Increment(ref _fileAclQueries);
         if (Get(path) is not FileNode file || !file.XAttrs.TryGetValue(Encoding.UTF8.GetString(name), out var data))
             return -Errno.ENODATA;
         return FuseXAttr.Copy(data, value);

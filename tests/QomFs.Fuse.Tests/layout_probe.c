@@ -44,7 +44,7 @@ int main(void)
     SIZE(fuse_ctx); OFF(fuse_ctx, uid); OFF(fuse_ctx, gid); OFF(fuse_ctx, pid); OFF(fuse_ctx, umask);
     SIZE(fuse_forget_data); OFF(fuse_forget_data, ino); OFF(fuse_forget_data, nlookup);
 
-    SIZE(fuse_conn_info); OFF(fuse_conn_info, want);
+    SIZE(fuse_conn_info); OFF(fuse_conn_info, capable); OFF(fuse_conn_info, want);
 
     SIZE(fuse_file_info);
     OFF(fuse_file_info, flags); OFF(fuse_file_info, fh); OFF(fuse_file_info, lock_owner); OFF(fuse_file_info, poll_events);
@@ -62,7 +62,7 @@ int main(void)
     OFF(statvfs, f_bavail); OFF(statvfs, f_files); OFF(statvfs, f_ffree); OFF(statvfs, f_favail);
     OFF(statvfs, f_fsid); OFF(statvfs, f_flag); OFF(statvfs, f_namemax);
 
-    CONST(FUSE_CAP_ATOMIC_O_TRUNC); CONST(FUSE_CAP_READDIRPLUS_AUTO); CONST(FUSE_ROOT_ID);
+    CONST(FUSE_CAP_ATOMIC_O_TRUNC); CONST(FUSE_CAP_READDIRPLUS_AUTO); CONST(FUSE_CAP_POSIX_ACL); CONST(FUSE_ROOT_ID);
     CONST(FUSE_SET_ATTR_MODE); CONST(FUSE_SET_ATTR_UID); CONST(FUSE_SET_ATTR_GID); CONST(FUSE_SET_ATTR_SIZE);
     CONST(FUSE_SET_ATTR_ATIME); CONST(FUSE_SET_ATTR_MTIME); CONST(FUSE_SET_ATTR_ATIME_NOW); CONST(FUSE_SET_ATTR_MTIME_NOW);
     CONST(S_IFMT); CONST(S_IFSOCK); CONST(S_IFLNK); CONST(S_IFREG); CONST(S_IFBLK); CONST(S_IFDIR); CONST(S_IFCHR); CONST(S_IFIFO);

@@ -23,7 +23,10 @@ internal struct FuseConnInfo
     public const uint FUSE_CAP_ATOMIC_O_TRUNC = 1 << 3;
     /// <summary>READDIRPLUS for the first batch of a listing only, unless lookups came meanwhile (on by default).</summary>
     public const uint FUSE_CAP_READDIRPLUS_AUTO = 1 << 14;
+    /// <summary>The kernel checks POSIX ACLs itself and caches them (off by default).</summary>
+    public const uint FUSE_CAP_POSIX_ACL = 1 << 19;
 
+    [FieldOffset(20)] public uint Capable;
     [FieldOffset(24)] public uint Want;
 }
 
