@@ -62,9 +62,17 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
         var client = new QmpClient(socket, owner, address, options);
         try
         {
-            if (options.Negotiate) client.ReadGreeting(Remaining(options.ConnectTimeout, started), cancel);
+            if (!options.Negotiate)
+            {
+                if (options.ReaderThread) client.StartReader();
+                return client;
+            }
+            // Sent before the greeting is read: QEMU greets as it accepts and then reads what waits, so the
+            // negotiation costs no round trip of its own.
+            var negotiation = client.Send("qmp_capabilities", null, options.ConnectTimeout);
+            client.ReadGreeting(Remaining(options.ConnectTimeout, started), cancel);
             if (options.ReaderThread) client.StartReader();
-            if (options.Negotiate) await client.ExecuteAsync("qmp_capabilities", timeout: Remaining(options.ConnectTimeout, started), cancel: cancel);
+            await client.ReplyAsync(negotiation, Remaining(options.ConnectTimeout, started), cancel);
             return client;
         }
         catch
@@ -102,10 +110,19 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
     /// <exception cref="QmpTimeoutException">no reply within the timeout; the connection stays usable.</exception>
     /// <exception cref="QmpConnectionException">the connection is gone.</exception>
     /// <exception cref="QmpProtocolException">the server broke the protocol; the connection is closed.</exception>
-    public async Task<QmpResult> ExecuteAsync(string command, Action<Utf8JsonWriter>? writeArguments = null,
+    public Task<QmpResult> ExecuteAsync(string command, Action<Utf8JsonWriter>? writeArguments = null,
         TimeSpan? timeout = null, CancellationToken cancel = default)
     {
         var limit = timeout ?? Options.CommandTimeout;
+        PendingCommand reply;
+        try { reply = Send(command, writeArguments, limit); }
+        catch (Exception e) { return Task.FromException<QmpResult>(e); }
+        return ReplyAsync(reply, limit, cancel);
+    }
+
+    /// <summary>Queues a command and sends it; its reply is then awaited with <see cref="ReplyAsync"/>.</summary>
+    PendingCommand Send(string command, Action<Utf8JsonWriter>? writeArguments, TimeSpan limit)
+    {
         var reply = new PendingCommand(command);
         var request = QmpRequest.Encode(command, writeArguments, id: null);
         // Queued and sent under one lock, so that the queue's order is the order on the wire.
@@ -127,7 +144,11 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
                 Close(new QmpConnectionException($"connection to {Address} lost: {e.Message}", e));
             }
         }
+        return reply;
+    }
 
+    async Task<QmpResult> ReplyAsync(PendingCommand reply, TimeSpan limit, CancellationToken cancel)
+    {
         if (!Options.ReaderThread) ReadOwnReply(reply, limit, cancel);
         // The deadline and the cancellation complete the command themselves, rather than a WaitAsync wrapper:
         // that way the awaiting continuation is the only hop between the reader thread and the caller.
