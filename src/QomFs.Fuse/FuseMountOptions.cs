@@ -35,7 +35,8 @@ public sealed record FuseMountOptions
 
     /// <summary>
     /// The kernel handles POSIX ACLs itself (FUSE_CAP_POSIX_ACL): it checks them, and caches what GetXAttr answered
-    /// for <c>system.posix_acl_*</c> instead of asking at every <c>ls -l</c>. Needs <see cref="DefaultPermissions"/>.
+    /// for <c>system.posix_acl_*</c> instead of asking at every <c>ls -l</c>. Implies <see cref="DefaultPermissions"/>.
+    /// Ignored if the kernel cannot.
     /// </summary>
     public bool PosixAcls { get; init; }
 
