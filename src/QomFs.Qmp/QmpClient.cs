@@ -28,6 +28,8 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
     readonly Queue<PendingCommand> _inFlight = new();
     readonly TaskCompletionSource<Exception> _disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     QmpEventSubscription[] _subscribers = [];
+    // Without a reader thread: the negotiation, until a command's caller has read its reply.
+    PendingCommand? _negotiation;
     Exception? _closed;
     long _strayReplies;
 
@@ -53,7 +55,11 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
         _reader = new MessageReader(socket, options.MaxMessageBytes);
     }
 
-    /// <summary>Connects, checks the greeting and negotiates capabilities, all within <see cref="QmpClientOptions.ConnectTimeout"/>.</summary>
+    /// <summary>
+    /// Connects, checks the greeting and negotiates capabilities, all within <see cref="QmpClientOptions.ConnectTimeout"/>.
+    /// Without a reader thread it returns once the greeting is read: the negotiation's reply is read with the first
+    /// command's, which fails if the negotiation did.
+    /// </summary>
     public static async Task<QmpClient> ConnectAsync(QmpAddress address, QmpClientOptions? options = null, CancellationToken cancel = default)
     {
         options ??= QmpClientOptions.Default;
@@ -71,8 +77,13 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
             // negotiation costs no round trip of its own.
             var negotiation = client.Send("qmp_capabilities", null, options.ConnectTimeout);
             client.ReadGreeting(Remaining(options.ConnectTimeout, started), cancel);
-            if (options.ReaderThread) client.StartReader();
-            await client.ReplyAsync(negotiation, Remaining(options.ConnectTimeout, started), cancel);
+            if (options.ReaderThread)
+            {
+                client.StartReader();
+                await client.ReplyAsync(negotiation, Remaining(options.ConnectTimeout, started), cancel);
+            }
+            // Without a reader, the first command goes out behind it, and its caller reads both replies.
+            else client._negotiation = negotiation;
             return client;
         }
         catch
@@ -149,7 +160,13 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
 
     async Task<QmpResult> ReplyAsync(PendingCommand reply, TimeSpan limit, CancellationToken cancel)
     {
-        if (!Options.ReaderThread) ReadOwnReply(reply, limit, cancel);
+        if (!Options.ReaderThread)
+        {
+            ReadOwnReply(reply, limit, cancel);
+            // A negotiation that was refused fails the command that read its reply.
+            if (_negotiation is { Task.IsCompleted: true } n && Interlocked.CompareExchange(ref _negotiation, null, n) == n)
+                await n.Task;
+        }
         // The deadline and the cancellation complete the command themselves, rather than a WaitAsync wrapper:
         // that way the awaiting continuation is the only hop between the reader thread and the caller.
         else if (limit != Timeout.InfiniteTimeSpan)

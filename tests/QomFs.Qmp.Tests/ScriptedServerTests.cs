@@ -48,6 +48,32 @@ public class ScriptedServerTests
         Assert.That((await client.ExecuteAsync("query-status")).ToElement().GetProperty("status").GetString(), Is.EqualTo("ok"));
     }
 
+    [TestCase(true)]
+    [TestCase(false)]
+    public async Task ARefusedNegotiationIsReportedAsSuch(bool readerThread)
+    {
+        using var server = new ScriptedServer(async c =>
+        {
+            await c.SendLineAsync(ScriptedServer.Greeting());
+            await c.ReadRequestAsync();
+            await c.SendLineAsync("""{"error": {"class": "GenericError", "desc": "not today"}}""");
+            await c.ReadRequestAsync();
+            await c.SendLineAsync("""{"return": {"status": "ok"}}""");
+            await c.WaitForCloseAsync(TimeSpan.FromSeconds(5));
+        });
+        var options = new QmpClientOptions { ReaderThread = readerThread };
+        QmpCommandException? refused;
+        if (readerThread) refused = Assert.ThrowsAsync<QmpCommandException>(() => Connect(server, options));
+        else
+        {
+            // Without a reader the negotiation's reply is read with the first command's, which fails with it.
+            await using var client = await Connect(server, options);
+            refused = Assert.ThrowsAsync<QmpCommandException>(() => client.ExecuteAsync("query-status"));
+        }
+        Assert.That(refused!.Command, Is.EqualTo("qmp_capabilities"));
+        Assert.That(refused.Description, Is.EqualTo("not today"));
+    }
+
     [Test]
     public async Task CrLfFramingAndAReplyWithoutIdGoToTheOldestCommand()
     {
