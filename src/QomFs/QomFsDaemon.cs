@@ -34,8 +34,8 @@ public static class QomFsDaemon
             DefaultPermissions = true,
             // The kernel then keeps each file's answer to system.posix_acl_access, which `ls -l` asks for every
             // entry. Only for the owner alone: the root directory's node is made before the kernel knows, so with
-            // allow_other every path walk by another user would ask for the root's ACL.
-            PosixAcls = !o.AllowOther,
+            // allow_other (or allow_root) every path walk by another user would ask for the root's ACL.
+            PosixAcls = !o.AllowOther && !o.ExtraOptions.Contains("allow_root"),
             FsName = o.FsName,
             Subtype = "qomfs",
             ExtraOptions = o.ExtraOptions,
