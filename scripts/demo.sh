@@ -10,7 +10,8 @@ qemu_pid=
 
 cleanup() {
   trap - EXIT INT TERM
-  [[ -n ${sleeper:-} ]] && kill "$sleeper" 2>/dev/null
+  # Ctrl-C signals the whole process group: the sleeper may be gone already, and set -e must not end the cleanup.
+  [[ -n ${sleeper:-} ]] && kill "$sleeper" 2>/dev/null || true
   echo
   if grep -qs " $mount fuse.qomfs " /proc/mounts; then bin/qomfs umount "$mount" 2>/dev/null || true; fi
   if [[ -n $qemu_pid ]]; then kill "$qemu_pid" 2>/dev/null || true; wait "$qemu_pid" 2>/dev/null || true; fi
