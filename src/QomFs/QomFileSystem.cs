@@ -120,23 +120,32 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
     /// reader thread when the reply comes (see <see cref="InlineContinuations"/>), so the FUSE worker is free at
     /// once and a cold read costs one thread wake-up fewer.
     /// </summary>
-    public ValueTask<int> ReadAsync(ReadOnlySpan<byte> path, ulong offset, Memory<byte> buffer, FuseFileInfo fi)
+    public ValueTask<int> ReadAsync(ReadOnlySpan<byte> path, ulong offset, Memory<byte> buffer, FuseFileInfo fi) =>
+        _pageCache ? PageRead(FusePath.GetString(path), offset, buffer) : DirectRead(FusePath.GetString(path), offset, buffer, fi.FileHandle);
+
+    ValueTask<int> PageRead(string path, ulong offset, Memory<byte> buffer)
     {
-        var name = FusePath.GetString(path);
-        if (_pageCache && offset != 0 && _longValues.TryGetValue(name, out var text)) return new(Copy(text, offset, buffer.Span));
-        if (!_pageCache && !_snapshots.ContainsKey(fi.FileHandle)) throw new FuseException(Errno.EBADF);
-        var node = FileNode(name);
-        return new(InlineContinuations.Run(() => _pageCache
-            ? PageReadAsync(node, offset, buffer)
-            : DirectReadAsync(node, offset, buffer, fi.FileHandle)));
+        // Later pages of a long value come from the value its first page came from.
+        if (offset != 0 && _longValues.TryGetValue(path, out var text)) return new(Copy(text, offset, buffer.Span));
+        var node = FileNode(path);
+        return new(InlineContinuations.Run(() => PageReadAsync(node, offset, buffer)));
+    }
+
+    ValueTask<int> DirectRead(string path, ulong offset, Memory<byte> buffer, ulong handle)
+    {
+        // An open file reads one snapshot of its value, fetched afresh at offset 0.
+        if (!_snapshots.TryGetValue(handle, out var snapshot)) throw new FuseException(Errno.EBADF);
+        if (offset != 0 && snapshot.Length != 0) return new(Copy(snapshot, offset, buffer.Span));
+        var node = FileNode(path);
+        return new(InlineContinuations.Run(() => SnapshotAsync(node, offset, buffer, handle, snapshot)));
     }
 
     // The rest of these two runs on the thread that receives the value: nothing after the fetch may wait for QMP.
 
-    async Task<int> DirectReadAsync(Node node, ulong offset, Memory<byte> buffer, ulong handle)
+    async Task<int> SnapshotAsync(Node node, ulong offset, Memory<byte> buffer, ulong handle, byte[] previous)
     {
-        if (!_snapshots.TryGetValue(handle, out var text)) throw new FuseException(Errno.EBADF);
-        if (offset == 0 || text.Length == 0) _snapshots[handle] = text = await FetchAsync(node);
+        var text = await FetchAsync(node);
+        _snapshots.TryUpdate(handle, text, previous); // not if the file was closed meanwhile
         return Copy(text, offset, buffer.Span);
     }
 
