@@ -1,16 +1,19 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using BitFaster.Caching;
 using BitFaster.Caching.Lru;
 using QomFs.Qmp;
 
 namespace QomFs.Qom;
 
-/// <summary>An object's properties by name, as qom-list gave them.</summary>
-public sealed class QomListing(QomProperty[] properties)
+/// <summary>An object's properties by name, as qom-list (or qom-list-get) gave them.</summary>
+public sealed class QomListing(QomProperty[] properties, bool described = true)
 {
     readonly Dictionary<string, QomProperty> _byName = properties.ToDictionary(p => p.Name, StringComparer.Ordinal);
 
     public QomProperty[] Properties { get; } = properties;
+    /// <summary>False when the listing came from qom-list-get, which gives no descriptions or default values.</summary>
+    public bool Described { get; } = described;
     public QomProperty? Find(string name) => _byName.GetValueOrDefault(name);
 }
 
@@ -19,12 +22,16 @@ public sealed class QomListing(QomProperty[] properties)
 /// each, every entry fresh for <c>ttl</c>. A TTL of zero turns it off. Concurrent misses for one key share one
 /// QMP command. QEMU's refusals (an unreadable property, a missing object) are kept like values, so a warm
 /// pass costs no QMP traffic; timeouts and lost connections are not kept.
+/// Where QEMU has qom-list-get (10.1+), a listing is one qom-list-get, and the values it brings for the same one
+/// command are cached with it: reading every file of a listed object then costs no further command.
 /// </summary>
 public sealed class QomCache
 {
     readonly QomClient _qom;
     readonly ICache<string, Shared<QomListing>>? _listings;
     readonly ICache<(string Path, string Name), Shared<byte[]>>? _values;
+    // qom-list's listings where the listings above come from qom-list-get, for what only qom-list tells.
+    readonly ICache<string, Shared<QomListing>>? _described;
     // The latest fetch of each value, kept after it expires (bounded by the properties ever read).
     readonly ConcurrentDictionary<(string Path, string Name), QomFetch> _fetched = new();
     // The generation of each object's latest listing, kept likewise (bounded by the objects ever listed).
@@ -37,6 +44,7 @@ public sealed class QomCache
         if (ttl <= TimeSpan.Zero) return;
         _listings = new ConcurrentLruBuilder<string, Shared<QomListing>>().WithCapacity(capacity).WithExpireAfterWrite(ttl).Build();
         _values = new ConcurrentLruBuilder<(string Path, string Name), Shared<byte[]>>().WithCapacity(capacity).WithExpireAfterWrite(ttl).Build();
+        _described = new ConcurrentLruBuilder<string, Shared<QomListing>>().WithCapacity(64).WithExpireAfterWrite(ttl).Build();
     }
 
     public TimeSpan Ttl { get; }
@@ -47,10 +55,39 @@ public sealed class QomCache
     public Task<QomListing> ListAsync(string path) =>
         GetShared(_listings, path, async p =>
         {
-            var listing = new QomListing(await _qom.ListAsync(p));
+            var listing = await FetchListingAsync(p);
             if (_listings is not null) _listed.AddOrUpdate(p, 0, (_, g) => g + 1);
             return listing;
         });
+
+    async Task<QomListing> FetchListingAsync(string path)
+    {
+        // Without a cache the values would be thrown away: qom-list then.
+        if (_values is null || await _qom.ListGetAsync([path]) is not [var fetched])
+            return new QomListing(await _qom.ListAsync(path));
+        var properties = new QomProperty[fetched.Properties.Length];
+        for (var i = 0; i < properties.Length; i++)
+        {
+            var p = fetched.Properties[i];
+            properties[i] = new QomProperty { Name = p.Name, Type = p.Type };
+            // An unreadable value comes without one: its qom-get tells why, when it is read.
+            if (p.Value is { } value && properties[i].Kind != QomPropertyKind.Child)
+                Store((path, p.Name), ValueCodec.Format(JsonMarshal.GetRawUtf8Value(value)));
+        }
+        return new QomListing(properties, described: false);
+    }
+
+    /// <summary>
+    /// A property as qom-list describes it, with its description and default value; null if the object has no
+    /// such property. Costs a qom-list only where listings come from qom-list-get.
+    /// </summary>
+    public async Task<QomProperty?> DescribeAsync(string path, string name)
+    {
+        var listing = await ListAsync(path);
+        if (!listing.Described)
+            listing = await GetShared(_described, path, async p => new QomListing(await _qom.ListAsync(p)));
+        return listing.Find(name);
+    }
 
     /// <summary>
     /// The generation of the listing <see cref="ListAsync"/> gives for <paramref name="path"/> now: 0 for an
@@ -68,10 +105,19 @@ public sealed class QomCache
         GetShared(_values, (path, name), async k =>
         {
             var text = ValueCodec.Format((await _qom.GetAsync(k.Item1, k.Item2)).Json.Span);
-            if (_values is not null)
-                _fetched.AddOrUpdate(k, new QomFetch(0, text.Length), (_, f) => new QomFetch(f.Generation + 1, text.Length));
+            if (_values is not null) Fetched(k, text);
             return text;
         });
+
+    // A value that came with a listing: cached as if its own qom-get had fetched it.
+    void Store((string Path, string Name) key, byte[] text)
+    {
+        _values!.AddOrUpdate(key, new Shared<byte[]>(Task.FromResult(text)));
+        Fetched(key, text);
+    }
+
+    void Fetched((string Path, string Name) key, byte[] text) =>
+        _fetched.AddOrUpdate(key, new QomFetch(0, text.Length), (_, f) => new QomFetch(f.Generation + 1, text.Length));
 
     /// <summary>
     /// The latest fetch of a value, whether or not it is still cached (<paramref name="cached"/> says which); false
@@ -104,12 +150,14 @@ public sealed class QomCache
             _listings.TryRemove(key);
         foreach (var key in _values.Keys.Where(k => k.Path == path || k.Path.StartsWith(prefix, StringComparison.Ordinal)).ToArray())
             _values.TryRemove(key);
+        _described!.Clear(); // small, and only for extended attributes
     }
 
     public void Clear()
     {
         _listings?.Clear();
         _values?.Clear();
+        _described?.Clear();
     }
 
     static async Task<T> GetShared<TKey, T>(ICache<TKey, Shared<T>>? cache, TKey key, Func<TKey, Task<T>> fetch) where TKey : notnull

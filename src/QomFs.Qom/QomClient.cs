@@ -6,8 +6,11 @@ namespace QomFs.Qom;
 /// <summary>The QOM commands of QMP, typed: qom-list, qom-get, qom-set, and qom-list-get where QEMU has it.</summary>
 public sealed class QomClient(QmpClient qmp)
 {
-    // Unknown until the first qom-list-get: QEMU 10.1 added it, and older QEMUs answer CommandNotFound.
-    bool? _hasListGet;
+    static readonly Version ListGetSince = new(10, 1);
+
+    // QEMU 10.1 added qom-list-get. An older greeting settles it without a command; otherwise it is unknown until
+    // the first qom-list-get (a QEMU that lacks it answers CommandNotFound).
+    bool? _hasListGet = HasListGet(qmp);
     QmpClient _qmp = qmp;
 
     public QmpClient Qmp => Volatile.Read(ref _qmp);
@@ -15,9 +18,11 @@ public sealed class QomClient(QmpClient qmp)
     /// <summary>Goes on over a new connection (a QEMU that came back on the same socket, perhaps another version).</summary>
     public void UseConnection(QmpClient qmp)
     {
-        _hasListGet = null;
+        _hasListGet = HasListGet(qmp);
         Volatile.Write(ref _qmp, qmp);
     }
+
+    static bool? HasListGet(QmpClient qmp) => qmp.Greeting is { } g && g.Version < ListGetSince ? false : null;
 
     public async Task<QomProperty[]> ListAsync(string path, CancellationToken cancel = default)
     {

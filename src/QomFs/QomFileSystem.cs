@@ -11,6 +11,7 @@ namespace QomFs;
 /// The QOM tree as files: objects are directories, <c>child&lt;&gt;</c> properties subdirectories, <c>link&lt;&gt;</c>
 /// properties symlinks, every other property a file whose text is the codec's. The only class that knows both
 /// FUSE and QOM. Values are fetched only when a file is read: listings and attributes never cost a qom-get.
+/// (Where QEMU has qom-list-get, a listing brings its values for the same one command; see <see cref="QomCache"/>.)
 /// </summary>
 /// <remarks>
 /// With a cache TTL the kernel serves repeated reads itself. Open answers ENOSYS, which tells the kernel that
@@ -332,11 +333,12 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
 
     IEnumerable<(string Name, string Value)> Attributes(Node node)
     {
-        if (node.Property is not { } p)
+        if (node.Property is null)
         {
             yield return ("user.qom.type", Encoding.UTF8.GetString(Run(() => cache.GetTextAsync(QomPath.Root, "type"), ErrnoMapping.ForRead)).TrimEnd('\n'));
             yield break;
         }
+        var p = Run(() => cache.DescribeAsync(node.Owner, node.Name), ErrnoMapping.ForRead) ?? node.Property;
         yield return ("user.qom.type", p.Type);
         if (p.Description is { } d) yield return ("user.qom.description", d);
         if (p.DefaultValue is { } v) yield return ("user.qom.default-value", ValueCodec.FormatText(Encoding.UTF8.GetBytes(v.GetRawText())).TrimEnd('\n'));

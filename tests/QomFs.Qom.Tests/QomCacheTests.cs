@@ -6,12 +6,12 @@ namespace QomFs.Qom.Tests;
 /// <summary>What the cache keeps and what it asks QEMU again, counted at a scripted server.</summary>
 public class QomCacheTests
 {
-    static async Task<(ScriptedServer, List<string>, QmpClient)> Serve(Func<ScriptedRequest, string?> answer)
+    static async Task<(ScriptedServer, List<string>, QmpClient)> Serve(Func<ScriptedRequest, string?> answer, int major = 7, int minor = 2)
     {
         var seen = new List<string>();
         var server = new ScriptedServer(async c =>
         {
-            await ScriptedServer.Handshake(c);
+            await ScriptedServer.Handshake(c, major, minor);
             while (true)
             {
                 var r = await c.ReadRequestAsync();
@@ -87,5 +87,58 @@ public class QomCacheTests
         await cache.GetTextAsync("/x", "v");
         Assert.That(cache.TryLastFetch("/x", "v", out var second, out cached) && cached && second == new QomFetch(1, 2), Is.True);
         Assert.That(seen.Count(c => c == "qom-get"), Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task WhereQemuHasQomListGetAListingBringsItsValues()
+    {
+        var (server, seen, qmp) = await Serve(r => r.Execute switch
+        {
+            "qom-list-get" => """{"return": [{"properties": [{"name": "kid", "type": "child<k>", "value": "/x/kid"}, {"name": "n", "type": "int", "value": 7}, {"name": "s", "type": "str", "value": "hi"}, {"name": "bad", "type": "str"}]}], "id": ID}""",
+            "qom-list" => """{"return": [{"name": "n", "type": "int", "description": "a number", "default-value": 3}], "id": ID}""",
+            _ => """{"error": {"class": "GenericError", "desc": "Property 'x.bad' is not readable"}, "id": ID}""",
+        }, major: 10, minor: 1);
+        using var serving = server;
+        await using var connection = qmp;
+        var cache = new QomCache(new QomClient(qmp), TimeSpan.FromSeconds(30));
+
+        var listing = await cache.ListAsync("/x");
+        Assert.That(listing.Properties.Select(p => p.Name + " " + p.Type), Is.EqualTo(new[] { "kid child<k>", "n int", "s str", "bad str" }));
+        Assert.That(listing.Described, Is.False);
+        Assert.That(cache.TryLastFetch("/x", "n", out var fetch, out var cached) && cached && fetch == new QomFetch(0, 2), Is.True);
+        Assert.That(cache.TryLastFetch("/x", "kid", out _, out _), Is.False, "a child's value is a path nobody reads");
+        Assert.That(System.Text.Encoding.UTF8.GetString(await cache.GetTextAsync("/x", "n")), Is.EqualTo("7\n"));
+        Assert.That(System.Text.Encoding.UTF8.GetString(await cache.GetTextAsync("/x", "s")), Is.EqualTo("hi\n"));
+        Assert.ThrowsAsync<QmpCommandException>(() => cache.GetTextAsync("/x", "bad"));
+
+        // Descriptions and defaults come only from qom-list: one, when first asked for.
+        for (var i = 0; i < 2; i++)
+        {
+            var described = await cache.DescribeAsync("/x", "n");
+            Assert.That(described?.Description, Is.EqualTo("a number"));
+            Assert.That(described?.DefaultValue?.GetInt32(), Is.EqualTo(3));
+        }
+        Assert.That(seen, Is.EqualTo(new[] { "qom-list-get", "qom-get", "qom-list" }));
+    }
+
+    [TestCase(7, 2, new[] { "qom-list", "qom-list" })]
+    [TestCase(10, 1, new[] { "qom-list-get", "qom-list", "qom-list" })]
+    public async Task WhereQemuLacksQomListGetListingsAreQomLists(int major, int minor, string[] expected)
+    {
+        // An older greeting settles it; a QEMU that claims 10.1 but lacks the command is asked once.
+        var (server, seen, qmp) = await Serve(r => r.Execute == "qom-list"
+            ? """{"return": [{"name": "n", "type": "int", "description": "a number"}], "id": ID}"""
+            : """{"error": {"class": "CommandNotFound", "desc": "The command qom-list-get has not been found"}, "id": ID}""", major, minor);
+        using var serving = server;
+        await using var connection = qmp;
+        var cache = new QomCache(new QomClient(qmp), TimeSpan.FromSeconds(30));
+        foreach (var path in new[] { "/x", "/y" })
+        {
+            var listing = await cache.ListAsync(path);
+            Assert.That(listing.Described && listing.Find("n")?.Description == "a number", Is.True);
+            Assert.That(cache.TryLastFetch(path, "n", out _, out _), Is.False);
+        }
+        Assert.That((await cache.DescribeAsync("/x", "n"))?.Description, Is.EqualTo("a number"));
+        Assert.That(seen, Is.EqualTo(expected));
     }
 }

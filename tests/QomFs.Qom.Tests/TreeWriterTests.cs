@@ -12,7 +12,7 @@ public class TreeWriterTests
         var commands = new List<string>();
         using var server = new ScriptedServer(async c =>
         {
-            await ScriptedServer.Handshake(c);
+            await ScriptedServer.Handshake(c, 10, 1);
             while (true)
             {
                 var r = await c.ReadRequestAsync();

@@ -47,10 +47,10 @@ public sealed class ScriptedServer : IDisposable
         "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": " + micro + ", \"minor\": " + minor + ", \"major\": " + major
         + "}, \"package\": \"fake\"}, \"capabilities\": [\"oob\"]}}";
 
-    /// <summary>Greets and answers qmp_capabilities: the start of every scripted QMP session.</summary>
-    public static async Task Handshake(ScriptedConnection c)
+    /// <summary>Greets as a QEMU of the given version and answers qmp_capabilities: the start of every scripted QMP session.</summary>
+    public static async Task Handshake(ScriptedConnection c, int major = 7, int minor = 2)
     {
-        await c.SendLineAsync(Greeting());
+        await c.SendLineAsync(Greeting(major, minor));
         var negotiation = await c.ReadRequestAsync();
         await c.SendLineAsync($$"""{"return": {}, "id": {{negotiation.Id}}}""");
     }
