@@ -120,6 +120,18 @@ public sealed class QomCache
         _fetched.AddOrUpdate(key, new QomFetch(0, text.Length), (_, f) => new QomFetch(f.Generation + 1, text.Length));
 
     /// <summary>
+    /// The fetch of a value in flight, if there is one: a caller can wait for the length it will give rather than
+    /// report the one before it. Sends nothing.
+    /// </summary>
+    public bool TryGetFetchInFlight(string path, string name, out Task fetch)
+    {
+        fetch = Task.CompletedTask;
+        if (_values is null || !_values.TryGet((path, name), out var entry) || entry.Task.IsCompleted) return false;
+        fetch = entry.Task;
+        return true;
+    }
+
+    /// <summary>
     /// The latest fetch of a value, whether or not it is still cached (<paramref name="cached"/> says which); false
     /// if the value was never fetched with the cache on. No QMP traffic.
     /// </summary>

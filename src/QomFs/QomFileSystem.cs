@@ -374,6 +374,11 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
                 stat.Mode = FuseStat.S_IFREG | (options.ReadOnly ? 0b100_100_100u : 0b110_100_100u);
                 stat.LinkCount = 1;
                 stat.BlockSize = WriteBlockSize;
+                // A read in flight: wait for its value rather than show the size before it. The kernel does not
+                // trim a file to the end of a read if attributes came meanwhile, so an unread file's page, shown
+                // while its first read was in flight, would read on past the value as zeros.
+                if (cache.TryGetFetchInFlight(node.Owner, node.Name, out var fetch))
+                    ThreadPump.Run(async () => await fetch.ConfigureAwait(ConfigureAwaitOptions.ContinueOnCapturedContext | ConfigureAwaitOptions.SuppressThrowing));
                 if (cache.TryLastFetch(node.Owner, node.Name, out var last, out var cached))
                 {
                     // Once read, a file never shows one page again: a page the kernel could not drop would then

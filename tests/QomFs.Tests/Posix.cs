@@ -66,6 +66,13 @@ static unsafe class Posix
 
     public static int Kill(int pid, int signal) => kill(pid, signal);
 
+    /// <summary>Whether a process sleeps waiting for a FUSE file system's answer (its wait channel).</summary>
+    public static bool WaitsInFuse(int pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/wchan") == "request_wait_answer"; }
+        catch (IOException) { return false; } // gone meanwhile
+    }
+
     [DllImport("libc", SetLastError = true)] public static extern int open(string path, int flags);
     [DllImport("libc", SetLastError = true)] static extern long read(int fd, byte* buffer, long count);
     [DllImport("libc", SetLastError = true)] static extern long write(int fd, byte* buffer, long count);

@@ -76,6 +76,42 @@ public class ScriptedQemuTests
         }));
     }
 
+    [Test]
+    public void AStatWhileAFileIsFirstReadWaitsForTheValue()
+    {
+        // A QEMU that holds its reply to the qom-get until told: the read stays in flight while stat asks.
+        var asked = new ManualResetEventSlim();
+        var answer = new TaskCompletionSource();
+        using var server = new ScriptedServer(async c =>
+        {
+            await ScriptedServer.Handshake(c);
+            while (true)
+            {
+                var r = await c.ReadRequestAsync();
+                if (r.Execute == "qom-get")
+                {
+                    asked.Set();
+                    await answer.Task;
+                }
+                var value = r.Execute == "qom-list" ? """[{"name": "v", "type": "str"}]""" : "\"hi\"";
+                await c.SendLineAsync($$"""{"return": {{value}}, "id": {{r.Id}}}""");
+            }
+        });
+        WithMount(server, mount =>
+        {
+            var file = Path.Combine(mount, "v");
+            Assert.That(new FileInfo(file).Length, Is.EqualTo(QomFileSystem.UnreadSize));
+            using var cat = ProcessRunner.Start("cat", [file]);
+            Assert.That(asked.Wait(TimeSpan.FromSeconds(10)), Is.True, "cat's read to reach QEMU");
+            // --cached=never: a GETATTR, although the attributes the kernel has are fresh.
+            using var stat = ProcessRunner.Start("stat", ["--cached=never", "-c", "%s", file]);
+            Wait.Until(() => stat.HasExited || Posix.WaitsInFuse(stat.Id), TimeSpan.FromSeconds(10), "stat to ask the daemon");
+            answer.SetResult();
+            Assert.That(ProcessRunner.Finish(cat, TimeSpan.FromSeconds(10)).StdOut, Is.EqualTo("hi\n"), "the value, not a page of it");
+            Assert.That(ProcessRunner.Finish(stat, TimeSpan.FromSeconds(10)).StdOut, Is.EqualTo("3\n"));
+        });
+    }
+
     static void WithMount(ScriptedServer server, Action<string> use)
     {
         var mount = TempPaths.NewDirectory("fake");
