@@ -6,10 +6,12 @@ namespace QomFs.Qom;
 /// <summary>The QOM commands of QMP, typed: qom-list, qom-get, qom-set, and qom-list-get where QEMU has it.</summary>
 public sealed class QomClient(QmpClient qmp)
 {
-    static readonly Version ListGetSince = new(10, 1);
+    // The first version that may have qom-list-get: QEMU 10.1 added it, and its development builds (10.0.50 on)
+    // and release candidates (10.0.90 on) may have it.
+    static readonly Version ListGetSince = new(10, 0, 50);
 
-    // QEMU 10.1 added qom-list-get. An older greeting settles it without a command; otherwise it is unknown until
-    // the first qom-list-get (a QEMU that lacks it answers CommandNotFound).
+    // An older greeting settles it without a command; otherwise it is unknown until the first qom-list-get (a QEMU
+    // that lacks it answers CommandNotFound).
     bool? _hasListGet = HasListGet(qmp);
     QmpClient _qmp = qmp;
 

@@ -122,6 +122,7 @@ public class QomCacheTests
     }
 
     [TestCase(7, 2, new[] { "qom-list", "qom-list" })]
+    [TestCase(10, 0, new[] { "qom-list", "qom-list" })]
     [TestCase(10, 1, new[] { "qom-list-get", "qom-list", "qom-list" })]
     public async Task WhereQemuLacksQomListGetListingsAreQomLists(int major, int minor, string[] expected)
     {
