@@ -9,17 +9,11 @@ public class QomCacheTests
     static async Task<(ScriptedServer, List<string>, QmpClient)> Serve(Func<ScriptedRequest, string?> answer, int major = 7, int minor = 2)
     {
         var seen = new List<string>();
-        var server = new ScriptedServer(async c =>
+        var server = ScriptedServer.Qemu(r =>
         {
-            await ScriptedServer.Handshake(c, major, minor);
-            while (true)
-            {
-                var r = await c.ReadRequestAsync();
-                lock (seen) seen.Add(r.Execute);
-                var reply = answer(r);
-                if (reply is not null) await c.SendLineAsync(reply.Replace("ID", r.Id));
-            }
-        });
+            lock (seen) seen.Add(r.Execute);
+            return answer(r);
+        }, major, minor);
         var qmp = await QmpClient.ConnectAsync(QmpAddress.Unix(server.SocketPath), new QmpClientOptions { CommandTimeout = TimeSpan.FromMilliseconds(200) });
         return (server, seen, qmp);
     }

@@ -10,27 +10,18 @@ public class TreeWriterTests
     public async Task UsesOneQomListGetPerObjectWhereQemuHasIt()
     {
         var commands = new List<string>();
-        using var server = new ScriptedServer(async c =>
+        using var server = ScriptedServer.Qemu(r =>
         {
-            await ScriptedServer.Handshake(c, 10, 1);
-            while (true)
+            lock (commands) commands.Add(r.Execute + " " + r.Root.GetProperty("arguments").GetRawText());
+            return r.Execute switch
             {
-                var r = await c.ReadRequestAsync();
-                lock (commands) commands.Add(r.Execute + " " + r.Root.GetProperty("arguments").GetRawText());
-                var reply = r.Execute switch
-                {
-                    "qom-list-get" when r.Json.Contains("\"/obj/kid\"") =>
-                        """[{"properties": [{"name": "type", "type": "string", "value": "kid-type"}]}]""",
-                    "qom-list-get" =>
-                        """[{"properties": [{"name": "kid", "type": "child<k>"}, {"name": "n", "type": "int", "value": 7}, {"name": "s", "type": "str", "value": "hi"}, {"name": "o", "type": "X", "value": {"a": [1, 2]}}, {"name": "bad", "type": "str"}]}]""",
-                    _ => null,
-                };
-                if (r.Execute == "qom-get")
-                    await c.SendLineAsync($$"""{"error": {"class": "GenericError", "desc": "not readable"}, "id": {{r.Id}}}""");
-                else
-                    await c.SendLineAsync($$"""{"return": {{reply}}, "id": {{r.Id}}}""");
-            }
-        });
+                "qom-list-get" when r.Json.Contains("\"/obj/kid\"") =>
+                    """{"return": [{"properties": [{"name": "type", "type": "string", "value": "kid-type"}]}], "id": ID}""",
+                "qom-list-get" =>
+                    """{"return": [{"properties": [{"name": "kid", "type": "child<k>"}, {"name": "n", "type": "int", "value": 7}, {"name": "s", "type": "str", "value": "hi"}, {"name": "o", "type": "X", "value": {"a": [1, 2]}}, {"name": "bad", "type": "str"}]}], "id": ID}""",
+                _ => """{"error": {"class": "GenericError", "desc": "not readable"}, "id": ID}""",
+            };
+        }, 10, 1);
         await using var qmp = await QmpClient.ConnectAsync(QmpAddress.Unix(server.SocketPath));
         var output = new StringWriter();
         await QomTreeWriter.WriteAsync(new QomClient(qmp), "/obj", output);

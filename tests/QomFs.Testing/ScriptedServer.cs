@@ -55,6 +55,24 @@ public sealed class ScriptedServer : IDisposable
         await c.SendLineAsync($$"""{"return": {}, "id": {{negotiation.Id}}}""");
     }
 
+    /// <summary>
+    /// A scripted QEMU of the given version: it greets, negotiates, then answers each request with the reply that
+    /// <paramref name="answer"/> gives, JSON in which <c>ID</c> stands for the request's id (null: no reply).
+    /// </summary>
+    public static ScriptedServer Qemu(Func<ScriptedRequest, Task<string?>> answer, int major = 7, int minor = 2) =>
+        new(async c =>
+        {
+            await Handshake(c, major, minor);
+            while (true)
+            {
+                var r = await c.ReadRequestAsync();
+                if (await answer(r) is { } reply) await c.SendLineAsync(reply.Replace("ID", r.Id));
+            }
+        });
+
+    public static ScriptedServer Qemu(Func<ScriptedRequest, string?> answer, int major = 7, int minor = 2) =>
+        Qemu(r => Task.FromResult(answer(r)), major, minor);
+
     public void Dispose()
     {
         _stop.Cancel();

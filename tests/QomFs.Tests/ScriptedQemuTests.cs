@@ -12,18 +12,9 @@ public class ScriptedQemuTests
     [Test]
     public void DescriptionsAndDefaultsBecomeExtendedAttributes()
     {
-        using var server = new ScriptedServer(async c =>
-        {
-            await ScriptedServer.Handshake(c);
-            while (true)
-            {
-                var r = await c.ReadRequestAsync();
-                var reply = r.Execute == "qom-list"
-                    ? """[{"name": "speed", "type": "uint32", "description": "link speed in Mb/s", "default-value": 1000}, {"name": "plain", "type": "str"}]"""
-                    : "\"x\"";
-                await c.SendLineAsync($$"""{"return": {{reply}}, "id": {{r.Id}}}""");
-            }
-        });
+        using var server = ScriptedServer.Qemu(r => r.Execute == "qom-list"
+            ? """{"return": [{"name": "speed", "type": "uint32", "description": "link speed in Mb/s", "default-value": 1000}, {"name": "plain", "type": "str"}], "id": ID}"""
+            : """{"return": "x", "id": ID}""");
         WithMount(server, mount =>
         {
             var r = ProcessRunner.Run("getfattr", ["-d", "--absolute-names", Path.Combine(mount, "speed"), Path.Combine(mount, "plain")]);
@@ -36,23 +27,17 @@ public class ScriptedQemuTests
     public void OnQemu101AListingIsOneQomListGetAndItsValuesAnswerTheReads()
     {
         var commands = new List<string>();
-        using var server = new ScriptedServer(async c =>
+        using var server = ScriptedServer.Qemu(r =>
         {
-            await ScriptedServer.Handshake(c, 10, 1);
-            while (true)
+            lock (commands) commands.Add(r.Execute + " " + r.Root.GetProperty("arguments").GetRawText());
+            return (r.Execute, r.Json.Contains("\"/kid\"")) switch
             {
-                var r = await c.ReadRequestAsync();
-                lock (commands) commands.Add(r.Execute + " " + r.Root.GetProperty("arguments").GetRawText());
-                var reply = (r.Execute, r.Json.Contains("\"/kid\"")) switch
-                {
-                    ("qom-list-get", false) => """{"return": [{"properties": [{"name": "type", "type": "string", "value": "container"}, {"name": "speed", "type": "uint32", "value": 1000}, {"name": "name", "type": "str", "value": "hello"}, {"name": "kid", "type": "child<thing>", "value": "/kid"}, {"name": "peer", "type": "link<thing>", "value": "/kid"}, {"name": "bad", "type": "str"}]}]}""",
-                    ("qom-list-get", true) => """{"return": [{"properties": [{"name": "type", "type": "string", "value": "thing"}]}]}""",
-                    ("qom-list", _) => """{"return": [{"name": "speed", "type": "uint32", "description": "link speed in Mb/s"}]}""",
-                    _ => """{"error": {"class": "GenericError", "desc": "Property 'container.bad' is not readable"}}""",
-                };
-                await c.SendLineAsync(reply[..^1] + $$""", "id": {{r.Id}}}""");
-            }
-        });
+                ("qom-list-get", false) => """{"return": [{"properties": [{"name": "type", "type": "string", "value": "container"}, {"name": "speed", "type": "uint32", "value": 1000}, {"name": "name", "type": "str", "value": "hello"}, {"name": "kid", "type": "child<thing>", "value": "/kid"}, {"name": "peer", "type": "link<thing>", "value": "/kid"}, {"name": "bad", "type": "str"}]}], "id": ID}""",
+                ("qom-list-get", true) => """{"return": [{"properties": [{"name": "type", "type": "string", "value": "thing"}]}], "id": ID}""",
+                ("qom-list", _) => """{"return": [{"name": "speed", "type": "uint32", "description": "link speed in Mb/s"}], "id": ID}""",
+                _ => """{"error": {"class": "GenericError", "desc": "Property 'container.bad' is not readable"}, "id": ID}""",
+            };
+        }, 10, 1);
         WithMount(server, mount =>
         {
             // Sizes are exact before anything is read: the listing brought the values.
@@ -82,20 +67,12 @@ public class ScriptedQemuTests
         // A QEMU that holds its reply to the qom-get until told: the read stays in flight while stat asks.
         var asked = new ManualResetEventSlim();
         var answer = new TaskCompletionSource();
-        using var server = new ScriptedServer(async c =>
+        using var server = ScriptedServer.Qemu(async r =>
         {
-            await ScriptedServer.Handshake(c);
-            while (true)
-            {
-                var r = await c.ReadRequestAsync();
-                if (r.Execute == "qom-get")
-                {
-                    asked.Set();
-                    await answer.Task;
-                }
-                var value = r.Execute == "qom-list" ? """[{"name": "v", "type": "str"}]""" : "\"hi\"";
-                await c.SendLineAsync($$"""{"return": {{value}}, "id": {{r.Id}}}""");
-            }
+            if (r.Execute == "qom-list") return """{"return": [{"name": "v", "type": "str"}], "id": ID}""";
+            asked.Set();
+            await answer.Task;
+            return """{"return": "hi", "id": ID}""";
         });
         WithMount(server, mount =>
         {
