@@ -377,8 +377,8 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
                 // A read in flight: wait for its value rather than show the size before it. The kernel does not
                 // trim a file to the end of a read if attributes came meanwhile, so an unread file's page, shown
                 // while its first read was in flight, would read on past the value as zeros.
-                if (cache.TryGetFetchInFlight(node.Owner, node.Name, out var fetch))
-                    ThreadPump.Run(async () => await fetch.ConfigureAwait(ConfigureAwaitOptions.ContinueOnCapturedContext | ConfigureAwaitOptions.SuppressThrowing));
+                // (Run only waits: the read that started the fetch reports how it ended.)
+                if (cache.TryGetFetchInFlight(node.Owner, node.Name, out var fetch)) ThreadPump.Run(() => fetch);
                 if (cache.TryLastFetch(node.Owner, node.Name, out var last, out var cached))
                 {
                     // Once read, a file never shows one page again: a page the kernel could not drop would then
