@@ -28,6 +28,10 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
     readonly Queue<PendingCommand> _inFlight = new();
     readonly TaskCompletionSource<Exception> _disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     QmpEventSubscription[] _subscribers = [];
+    // With QmpClientOptions.SendAheadArgument: the opening of the next request, and (under _sendGate) whether it
+    // is on the wire already.
+    readonly byte[]? _opening;
+    bool _openingSent;
     // Without a reader thread: the negotiation, until a command's caller has read its reply.
     PendingCommand? _negotiation;
     Exception? _closed;
@@ -53,7 +57,12 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
         Address = address;
         Options = options;
         _reader = new MessageReader(socket, options.MaxMessageBytes);
+        if (options.SendAheadArgument is { } name) _opening = Encoding.UTF8.GetBytes("{\"arguments\":{\"" + name);
     }
+
+    // Closes an opening that the next request does not begin with into one that the server refuses: it has no
+    // execute.
+    static ReadOnlySpan<byte> ClosedOpening => "\":0}}"u8;
 
     /// <summary>
     /// Connects, checks the greeting and negotiates capabilities, all within <see cref="QmpClientOptions.ConnectTimeout"/>.
@@ -63,6 +72,8 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
     public static async Task<QmpClient> ConnectAsync(QmpAddress address, QmpClientOptions? options = null, CancellationToken cancel = default)
     {
         options ??= QmpClientOptions.Default;
+        if (options.SendAheadArgument is { } name && (name.Length == 0 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
+            throw new ArgumentException($"SendAheadArgument must be an argument name (letters, digits, '-', '_'), not \"{name}\"", nameof(options));
         var started = Environment.TickCount64;
         var (socket, owner) = await SocketConnector.ConnectHandleAsync(address, options.ConnectTimeout, cancel);
         var client = new QmpClient(socket, owner, address, options);
@@ -128,13 +139,16 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
     PendingCommand Send(string command, Action<Utf8JsonWriter>? writeArguments, TimeSpan limit)
     {
         var reply = new PendingCommand(command);
-        var request = QmpRequest.Encode(command, writeArguments, id: null);
+        var request = QmpRequest.Encode(command, writeArguments, id: null, argumentsFirst: _opening is not null);
         // Queued and sent under one lock, so that the queue's order is the order on the wire.
         lock (_sendGate)
         {
+            var closesOpening = false;
+            if (_opening is not null) request = WithNextOpening(request, out closesOpening);
             lock (_gate)
             {
                 if (_closed is not null) throw Gone(_closed);
+                if (closesOpening) _inFlight.Enqueue(new PendingCommand("") { ClosesOpening = true });
                 _inFlight.Enqueue(reply);
             }
             try { RawSocket.Send(_socket, request, limit); }
@@ -149,6 +163,21 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
             }
         }
         return reply;
+    }
+
+    /// <summary>
+    /// A request as it goes out with the next one's opening behind it: without the opening sent ahead of it if it
+    /// begins with that, or after closing that opening into a request of its own if not.
+    /// </summary>
+    byte[] WithNextOpening(byte[] request, out bool closesOpening)
+    {
+        var opening = _opening!;
+        ReadOnlySpan<byte> head = default, rest = request;
+        closesOpening = _openingSent && !rest.StartsWith(opening);
+        if (closesOpening) head = ClosedOpening;
+        else if (_openingSent) rest = rest[opening.Length..];
+        _openingSent = true;
+        return [.. head, .. rest, .. opening];
     }
 
     async Task<QmpResult> ReplyAsync(PendingCommand reply, TimeSpan limit, CancellationToken cancel)
@@ -325,6 +354,7 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
             if (!_inFlight.TryDequeue(out reply!)) throw new QmpProtocolException("a reply to no command");
             reply.Answered = true;
         }
+        if (reply.ClosesOpening) return null;
         if (!reply.Abandoned) return reply;
         Interlocked.Increment(ref _strayReplies);
         return null;
@@ -379,6 +409,8 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
         // Under _gate: whichever of the reply and the give-up comes first completes the command.
         public bool Answered { get; set; }
         public bool Abandoned { get; set; }
+        // The refused request that an opening sent ahead became, when the next command did not begin with it.
+        public bool ClosesOpening { get; init; }
         public Timer? Timer { get; set; }
         public CancellationTokenRegistration Cancellation { get; set; }
     }

@@ -4,7 +4,10 @@ using System.Text.Json;
 
 namespace QomFs.Qmp;
 
-/// <summary>The request both protocols send: compact JSON, <c>execute</c> first, then the arguments and the id.</summary>
+/// <summary>
+/// The request both protocols send: compact JSON, <c>execute</c>, the arguments and the id; or the arguments first,
+/// when the client sends the opening of its requests ahead of them (<see cref="QmpClientOptions.SendAheadArgument"/>).
+/// </summary>
 static class QmpRequest
 {
     static readonly JsonWriterOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -12,20 +15,21 @@ static class QmpRequest
     /// <param name="prefix">bytes before the object (the guest agent's 0xFF delimiter), or empty.</param>
     /// <param name="suffix">bytes after it (a newline), or empty.</param>
     public static byte[] Encode(string command, Action<Utf8JsonWriter>? writeArguments, long? id,
-        ReadOnlySpan<byte> prefix = default, ReadOnlySpan<byte> suffix = default)
+        ReadOnlySpan<byte> prefix = default, ReadOnlySpan<byte> suffix = default, bool argumentsFirst = false)
     {
         var buffer = new ArrayBufferWriter<byte>(64);
         buffer.Write(prefix);
         using (var w = new Utf8JsonWriter(buffer, Compact))
         {
             w.WriteStartObject();
-            w.WriteString("execute"u8, command);
+            if (!argumentsFirst) w.WriteString("execute"u8, command);
             if (writeArguments is not null)
             {
                 w.WriteStartObject("arguments"u8);
                 writeArguments(w);
                 w.WriteEndObject();
             }
+            if (argumentsFirst) w.WriteString("execute"u8, command);
             if (id is long n) w.WriteNumber("id"u8, n);
             w.WriteEndObject();
         }

@@ -20,7 +20,9 @@ public static class QomFsDaemon
         if (!Directory.Exists(o.MountPoint)) throw new DirectoryNotFoundException($"mountpoint {o.MountPoint} is not a directory");
         if (FuseMountPoint.IsMounted(o.MountPoint)) throw new IOException($"{o.MountPoint} is already mounted");
 
-        var qmpOptions = new QmpClientOptions { CommandTimeout = o.Timeout, ConnectTimeout = o.Timeout };
+        // Every QOM command begins with "path" (qom-list-get with "paths"), and a reader waits for each value
+        // before it asks for the next: QEMU reads the next command's opening meanwhile.
+        var qmpOptions = new QmpClientOptions { CommandTimeout = o.Timeout, ConnectTimeout = o.Timeout, SendAheadArgument = "path" };
         var qom = new QomClient(await QmpClient.ConnectAsync(o.Address, qmpOptions));
         var cache = new QomCache(qom, o.CacheTtl);
         var fs = new QomFileSystem(cache, new QomFsOptions { ReadOnly = o.ReadOnly, Uid = getuid(), Gid = getgid() }, log);

@@ -29,6 +29,7 @@ sealed class Walk
 /// <summary>
 /// The floor: a minimal QMP client, blocking, sequential, one compact request at a time and no id at all (QMP
 /// answers in-band commands in order). Nothing between the socket and QEMU but the bytes QEMU must read.
+/// A walk may also send each request's opening ahead, behind the request before it, as the daemon does.
 /// </summary>
 sealed class RawQmp : IDisposable
 {
@@ -37,6 +38,9 @@ sealed class RawQmp : IDisposable
     byte[] _buffer = new byte[64 * 1024];
     int _start, _end;
     readonly ArrayBufferWriter<byte> _request = new(256);
+    // What the daemon sends ahead (QmpClientOptions.SendAheadArgument = "path"), and whether it is on the wire now.
+    static ReadOnlySpan<byte> Opening => "{\"arguments\":{\"path"u8;
+    bool _sendAhead, _openingSent;
 
     public RawQmp(string socketPath)
     {
@@ -73,15 +77,33 @@ sealed class RawQmp : IDisposable
         using (var w = new Utf8JsonWriter(_request, Compact))
         {
             w.WriteStartObject();
-            w.WriteString("execute"u8, command);
+            if (!_sendAhead) w.WriteString("execute"u8, command);
             w.WriteStartObject("arguments"u8);
             w.WriteString("path"u8, path);
             if (property is not null) w.WriteString("property"u8, property);
             w.WriteEndObject();
+            if (_sendAhead) w.WriteString("execute"u8, command);
             w.WriteEndObject();
         }
-        SendRaw(_request.WrittenSpan);
+        if (!_sendAhead)
+        {
+            SendRaw(_request.WrittenSpan);
+            return ReadReply();
+        }
+        _request.Write(Opening);
+        SendRaw(_request.WrittenSpan[(_openingSent ? Opening.Length : 0)..]);
+        _openingSent = true;
         return ReadReply();
+    }
+
+    /// <summary>Ends a walk that sent openings ahead: the one on the wire becomes a request QEMU refuses.</summary>
+    public void CloseOpening()
+    {
+        _sendAhead = false;
+        if (!_openingSent) return;
+        _openingSent = false;
+        SendRaw("\":0}}"u8);
+        if (ReadReply().AsSpan().IndexOf("{\"error\""u8) != 0) throw new InvalidOperationException("QEMU took a closed opening for a command");
     }
 
     void SendRaw(ReadOnlySpan<byte> bytes)
@@ -128,8 +150,10 @@ sealed class RawQmp : IDisposable
     /// Breadth-first walk from <paramref name="root"/>: qom-list of every object and, when <paramref name="values"/>,
     /// qom-get of every regular property right after its object's listing. Links are not followed (nor read).
     /// </summary>
-    public Walk WalkTree(string root, bool values)
+    /// <param name="sendAhead">send each request's opening ahead; <see cref="CloseOpening"/> afterwards.</param>
+    public Walk WalkTree(string root, bool values, bool sendAhead = false)
     {
+        _sendAhead = sendAhead;
         var walk = new Walk();
         var startBytes = RequestBytes;
         var queue = new Queue<string>([root]);

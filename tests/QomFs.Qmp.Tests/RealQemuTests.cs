@@ -59,6 +59,28 @@ public class RealQemuTests
     }
 
     [Test]
+    public async Task WithOpeningsSentAheadQemuAnswersEveryCommandAsItsOwn()
+    {
+        await using var c = await Connect(new QmpClientOptions { SendAheadArgument = "path" });
+        // Commands that begin with the opening and commands that do not, from callers at once.
+        var callers = Enumerable.Range(0, 8).Select(i => Task.Run(async () =>
+        {
+            for (var round = 0; round < 5; round++)
+            {
+                var type = (await c.ExecuteAsync("qom-get", w => { w.WriteString("path", "/machine"); w.WriteString("property", "type"); })).ToElement();
+                Assert.That(type.GetString(), Is.EqualTo("pc-q35-7.2-machine"));
+                var status = (await c.ExecuteAsync("query-status")).ToElement();
+                Assert.That(status.GetProperty("status").GetString(), Is.EqualTo("prelaunch"));
+                var e = Assert.ThrowsAsync<QmpCommandException>(() => c.ExecuteAsync("qom-list", w => w.WriteString("path", $"/machine/nope{i}")));
+                Assert.That(e!.Description, Is.EqualTo($"Device '/machine/nope{i}' not found"));
+            }
+        })).ToArray();
+        await Task.WhenAll(callers).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.That(c.StrayReplies, Is.EqualTo(0));
+        Assert.That(c.IsConnected, Is.True);
+    }
+
+    [Test]
     public async Task EventsReachSubscribersAndASlowOneLosesTheOldest()
     {
         await using var c = await Connect();

@@ -221,6 +221,80 @@ public class ScriptedServerTests
     }
 
     [Test]
+    public async Task SentAheadTheNextOpeningWaitsOnTheWireAndACommandWithoutItStillRuns()
+    {
+        var opening = new TaskCompletionSource<string>();
+        var seen = new List<string>();
+        using var server = new ScriptedServer(async c =>
+        {
+            await ScriptedServer.Handshake(c);
+            // Before any command: the opening of the next one is there already.
+            opening.SetResult(await c.PeekAsync(19));
+            while (true)
+            {
+                var r = await c.ReadRequestAsync();
+                lock (seen) seen.Add(r.Json);
+                // As QEMU answers a request without "execute".
+                await c.SendLineAsync(r.Execute == ""
+                    ? """{"error": {"class": "GenericError", "desc": "QMP input lacks member 'execute'"}}"""
+                    : $$"""{"return": "{{r.Execute}}"}""");
+            }
+        });
+        await using var client = await Connect(server, new QmpClientOptions { SendAheadArgument = "path" });
+        Assert.That(await opening.Task.WaitAsync(TimeSpan.FromSeconds(5)), Is.EqualTo("""{"arguments":{"path"""));
+
+        async Task<string?> Run(string command, Action<System.Text.Json.Utf8JsonWriter>? args) =>
+            (await client.ExecuteAsync(command, args)).ToElement().GetString();
+        Assert.That(await Run("qom-get", w => { w.WriteString("path", "/machine"); w.WriteString("property", "hpet"); }), Is.EqualTo("qom-get"));
+        Assert.That(await Run("query-status", null), Is.EqualTo("query-status"), "a command without a path gets its own reply");
+        Assert.That(await Run("qom-list-get", w => { w.WriteStartArray("paths"); w.WriteStringValue("/machine"); w.WriteEndArray(); }),
+            Is.EqualTo("qom-list-get"), "a name that begins with the one sent ahead fits it");
+        Assert.That(await Run("device_del", w => w.WriteString("id", "nic0")), Is.EqualTo("device_del"));
+        Assert.That(client.StrayReplies, Is.EqualTo(0), "the refusal of a closed opening is no stray reply");
+        lock (seen) Assert.That(seen, Is.EqualTo(new[]
+        {
+            """{"arguments":{"path":"/machine","property":"hpet"},"execute":"qom-get"}""",
+            """{"arguments":{"path":0}}""",
+            """{"execute":"query-status"}""",
+            """{"arguments":{"paths":["/machine"]},"execute":"qom-list-get"}""",
+            """{"arguments":{"path":0}}""",
+            """{"arguments":{"id":"nic0"},"execute":"device_del"}""",
+        }));
+    }
+
+    [TestCase("")]
+    [TestCase("pa\"th")]
+    [TestCase("path name")]
+    public void SendingAheadTakesAnArgumentNameOnly(string name)
+    {
+        using var server = new ScriptedServer(c => ScriptedServer.Handshake(c));
+        var e = Assert.ThrowsAsync<ArgumentException>(() => Connect(server, new QmpClientOptions { SendAheadArgument = name }));
+        Assert.That(e!.Message, Does.Contain("SendAheadArgument"));
+    }
+
+    [Test]
+    public async Task DisposingTheClientEndsItsReaderThread()
+    {
+        using var server = new ScriptedServer(async c =>
+        {
+            await ScriptedServer.Handshake(c);
+            await c.WaitForCloseAsync(TimeSpan.FromSeconds(10));
+        });
+        var before = ReaderThreads();
+        var client = await Connect(server);
+        var ours = ReaderThreads().Except(before).ToList();
+        Assert.That(ours, Has.Count.EqualTo(1), "one reader thread per client");
+        // It waits in recv with no deadline: only the shutdown in Dispose can end that wait.
+        client.Dispose();
+        Wait.Until(() => !Directory.Exists($"/proc/self/task/{ours[0]}"), TimeSpan.FromSeconds(5), "the reader thread to end");
+    }
+
+    static List<string> ReaderThreads() =>
+        [.. Directory.EnumerateDirectories("/proc/self/task")
+            .Where(t => File.Exists(t + "/comm") && File.ReadAllText(t + "/comm").Trim() == "qmp reader")
+            .Select(t => Path.GetFileName(t))];
+
+    [Test]
     public async Task WithoutAReaderThreadTheCallerReadsItsReplyAndPassesEventsOn()
     {
         var late = new TaskCompletionSource();

@@ -132,10 +132,22 @@ public sealed class ScriptedConnection(Socket socket, CancellationToken stop) : 
                 var id = root.TryGetProperty("id", out var i) ? i.GetRawText() : "null";
                 return new ScriptedRequest(json, execute, id, root);
             }
-            var n = await socket.ReceiveAsync(_buffer, SocketFlags.None, stop);
-            if (n == 0) throw new EndOfStreamException("the client closed the connection");
-            _pending.AddRange(_buffer.AsSpan(0, n).ToArray());
+            await ReceiveMoreAsync();
         }
+    }
+
+    /// <summary>Waits until <paramref name="count"/> bytes came that no request took yet, and returns them as text, leaving them unread.</summary>
+    public async Task<string> PeekAsync(int count)
+    {
+        while (_pending.Count < count) await ReceiveMoreAsync();
+        return Encoding.UTF8.GetString(_pending.GetRange(0, count).ToArray());
+    }
+
+    async Task ReceiveMoreAsync()
+    {
+        var n = await socket.ReceiveAsync(_buffer, SocketFlags.None, stop);
+        if (n == 0) throw new EndOfStreamException("the client closed the connection");
+        _pending.AddRange(_buffer.AsSpan(0, n).ToArray());
     }
 
     int FindObjectEnd()

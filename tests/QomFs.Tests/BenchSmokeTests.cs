@@ -12,7 +12,7 @@ public class BenchSmokeTests
 {
     static readonly string[] Rows =
     [
-        "floor: raw QMP dump of /machine", "cold dump", "warm dump", "warm dump on a read-only mount", "find over the whole mount, cold",
+        "floor: raw QMP dump of /machine", "floor, each request's opening sent ahead", "cold dump", "warm dump", "warm dump on a read-only mount", "find over the whole mount, cold",
         "find over the whole mount, warm", "ls -l /machine, cold", "ls -l /machine, warm", "ls -l CPU object, cold",
         "ls -l CPU object, warm", "single read cold, p50", "single read cold, p99", "single read warm, p50",
         "single read warm, p99", "tmpfs cat, p50", "tmpfs cat, p99", "parallel warm: 1 reader", "parallel warm: 16 readers",
