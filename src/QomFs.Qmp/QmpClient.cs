@@ -28,8 +28,8 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
     readonly Queue<PendingCommand> _inFlight = new();
     readonly TaskCompletionSource<Exception> _disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     QmpEventSubscription[] _subscribers = [];
-    // With QmpClientOptions.SendAheadArgument: the opening of the next request, and (under _sendGate) whether it
-    // is on the wire already.
+    // With QmpClientOptions.SendAheadArgument: the opening of every request, and (under _sendGate) whether the
+    // next one's is on the wire already.
     readonly byte[]? _opening;
     bool _openingSent;
     // Without a reader thread: the negotiation, until a command's caller has read its reply.
@@ -139,19 +139,28 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
     PendingCommand Send(string command, Action<Utf8JsonWriter>? writeArguments, TimeSpan limit)
     {
         var reply = new PendingCommand(command);
-        var request = QmpRequest.Encode(command, writeArguments, id: null, argumentsFirst: _opening is not null);
+        // With an opening to send ahead: the arguments first, and the next request's opening behind this one.
+        var request = QmpRequest.Encode(command, writeArguments, id: null, suffix: _opening, argumentsFirst: _opening is not null);
         // Queued and sent under one lock, so that the queue's order is the order on the wire.
         lock (_sendGate)
         {
+            // This request's own opening went out with the one before: the rest follows it, or if this request does
+            // not begin so, that opening is closed first into a request of its own.
+            var skip = 0;
             var closesOpening = false;
-            if (_opening is not null) request = WithNextOpening(request, out closesOpening);
+            if (_openingSent)
+            {
+                if (request.AsSpan().StartsWith(_opening)) skip = _opening!.Length;
+                else (closesOpening, request) = (true, [.. ClosedOpening, .. request]);
+            }
+            _openingSent = _opening is not null;
             lock (_gate)
             {
                 if (_closed is not null) throw Gone(_closed);
                 if (closesOpening) _inFlight.Enqueue(new PendingCommand("") { ClosesOpening = true });
                 _inFlight.Enqueue(reply);
             }
-            try { RawSocket.Send(_socket, request, limit); }
+            try { RawSocket.Send(_socket, request.AsSpan(skip), limit); }
             catch (TimeoutException)
             {
                 // The request may be half sent: nothing after it could be understood any more.
@@ -163,21 +172,6 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
             }
         }
         return reply;
-    }
-
-    /// <summary>
-    /// A request as it goes out with the next one's opening behind it: without the opening sent ahead of it if it
-    /// begins with that, or after closing that opening into a request of its own if not.
-    /// </summary>
-    byte[] WithNextOpening(byte[] request, out bool closesOpening)
-    {
-        var opening = _opening!;
-        ReadOnlySpan<byte> head = default, rest = request;
-        closesOpening = _openingSent && !rest.StartsWith(opening);
-        if (closesOpening) head = ClosedOpening;
-        else if (_openingSent) rest = rest[opening.Length..];
-        _openingSent = true;
-        return [.. head, .. rest, .. opening];
     }
 
     async Task<QmpResult> ReplyAsync(PendingCommand reply, TimeSpan limit, CancellationToken cancel)
@@ -390,7 +384,7 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
         try { RawSocket.Shutdown(_socket); } catch (ObjectDisposedException) { }
         if (_owner is null) _socket.Dispose(); else _owner.Dispose();
         var error = Gone(reason);
-        foreach (var p in pending) p.TrySetException(error);
+        foreach (var p in pending.Where(p => !p.ClosesOpening)) p.TrySetException(error);
         foreach (var s in subscribers) s.Complete();
         _disconnected.TrySetResult(reason);
     }

@@ -13,7 +13,7 @@ static class QmpRequest
     static readonly JsonWriterOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <param name="prefix">bytes before the object (the guest agent's 0xFF delimiter), or empty.</param>
-    /// <param name="suffix">bytes after it (a newline), or empty.</param>
+    /// <param name="suffix">bytes after it (a newline, the next request's opening), or empty.</param>
     public static byte[] Encode(string command, Action<Utf8JsonWriter>? writeArguments, long? id,
         ReadOnlySpan<byte> prefix = default, ReadOnlySpan<byte> suffix = default, bool argumentsFirst = false)
     {
