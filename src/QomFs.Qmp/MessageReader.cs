@@ -49,12 +49,10 @@ public sealed class MessageReader
     public ReadOnlyMemory<byte>? ReadMessage(TimeSpan timeout, CancellationToken cancel = default)
     {
         var deadline = RawSocket.Deadline(timeout);
-        // With no deadline and nothing to notice, recv waits by itself: one system call per message, not two.
-        var polls = deadline != long.MaxValue || cancel.CanBeCanceled;
         while (true)
         {
             if (TryTake(out var message)) return message;
-            while (polls && !RawSocket.WaitReadable(_handle, Slice(deadline, cancel)))
+            while (!RawSocket.WaitReadable(_handle, Slice(deadline, cancel)))
             {
                 cancel.ThrowIfCancellationRequested();
                 if (Environment.TickCount64 >= deadline) throw new TimeoutException();

@@ -60,8 +60,7 @@ public static partial class SocketConnector
         }
     }
 
-    const int AF_UNIX = 1, AF_VSOCK = 40, SOCK_STREAM = 1, SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000, EAGAIN = 11, ENOENT = 2,
-        F_GETFL = 3, F_SETFL = 4, O_NONBLOCK = 0x800;
+    const int AF_UNIX = 1, AF_VSOCK = 40, SOCK_STREAM = 1, SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000, EAGAIN = 11, ENOENT = 2;
     const int SunPathLength = 108;
 
     [StructLayout(LayoutKind.Sequential)]
@@ -82,9 +81,7 @@ public static partial class SocketConnector
     }
 
     // A unix connect completes at once or fails, so it is made with libc: .NET's Socket would start its socket
-    // engine (a thread) first. Non-blocking, so that a full listen backlog fails at once (EAGAIN) rather than hangs;
-    // blocking once connected, so that a reader with no deadline waits in recv alone (sends never wait: they are
-    // made with MSG_DONTWAIT and poll for room).
+    // engine (a thread) first. Non-blocking, so that a full listen backlog fails at once (EAGAIN) rather than hangs.
     static unsafe SocketDescriptor ConnectUnix(QmpAddress address)
     {
         var path = System.Text.Encoding.UTF8.GetBytes(address.Path);
@@ -111,7 +108,6 @@ public static partial class SocketConnector
             close(fd);
             throw Failed(address, errno);
         }
-        if ((type & SOCK_NONBLOCK) != 0) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL, 0) & ~O_NONBLOCK);
         return new SocketDescriptor(fd);
     }
 
@@ -125,5 +121,4 @@ public static partial class SocketConnector
     [LibraryImport("libc", SetLastError = true)] private static partial int socket(int domain, int type, int protocol);
     [LibraryImport("libc", SetLastError = true)] private static unsafe partial int connect(int fd, void* addr, int len);
     [LibraryImport("libc")] private static partial int close(int fd);
-    [LibraryImport("libc")] private static partial int fcntl(int fd, int command, int argument);
 }
