@@ -81,6 +81,17 @@ public class RealQemuTests
     }
 
     [Test]
+    public async Task AnOpeningLeftOnTheWireDoesNotReachTheNextClient()
+    {
+        await using (var first = await Connect(new QmpClientOptions { SendAheadArgument = "path" }))
+            await first.ExecuteAsync("qom-list", w => w.WriteString("path", "/machine"));
+        // QEMU drops a disconnected client's unfinished input: the next one starts afresh.
+        await using var next = await Connect();
+        var status = (await next.ExecuteAsync("query-status")).ToElement();
+        Assert.That(status.GetProperty("status").GetString(), Is.EqualTo("prelaunch"));
+    }
+
+    [Test]
     public async Task EventsReachSubscribersAndASlowOneLosesTheOldest()
     {
         await using var c = await Connect();
