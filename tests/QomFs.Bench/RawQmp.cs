@@ -85,14 +85,9 @@ sealed class RawQmp : IDisposable
             if (_sendAhead) w.WriteString("execute"u8, command);
             w.WriteEndObject();
         }
-        if (!_sendAhead)
-        {
-            SendRaw(_request.WrittenSpan);
-            return ReadReply();
-        }
-        _request.Write(Opening);
+        if (_sendAhead) _request.Write(Opening);
         SendRaw(_request.WrittenSpan[(_openingSent ? Opening.Length : 0)..]);
-        _openingSent = true;
+        _openingSent = _sendAhead;
         return ReadReply();
     }
 

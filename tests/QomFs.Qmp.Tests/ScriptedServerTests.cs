@@ -284,7 +284,7 @@ public class ScriptedServerTests
         var client = await Connect(server);
         var ours = ReaderThreads().Except(before).ToList();
         Assert.That(ours, Has.Count.EqualTo(1), "one reader thread per client");
-        // It waits in recv with no deadline: only the shutdown in Dispose can end that wait.
+        // It waits with no deadline: only the shutdown in Dispose can end that wait.
         client.Dispose();
         Wait.Until(() => !Directory.Exists($"/proc/self/task/{ours[0]}"), TimeSpan.FromSeconds(5), "the reader thread to end");
     }
