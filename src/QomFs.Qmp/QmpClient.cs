@@ -57,12 +57,8 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
         Address = address;
         Options = options;
         _reader = new MessageReader(socket, options.MaxMessageBytes);
-        if (options.SendAheadArgument is { } name) _opening = Encoding.UTF8.GetBytes("{\"arguments\":{\"" + name);
+        if (options.SendAheadArgument is { } name) _opening = QmpRequest.Opening(name);
     }
-
-    // Closes an opening that the next request does not begin with into one that the server refuses: it has no
-    // execute.
-    static ReadOnlySpan<byte> ClosedOpening => "\":0}}"u8;
 
     /// <summary>
     /// Connects, checks the greeting and negotiates capabilities, all within <see cref="QmpClientOptions.ConnectTimeout"/>.
@@ -151,7 +147,7 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
             if (_openingSent)
             {
                 if (request.AsSpan().StartsWith(_opening)) skip = _opening!.Length;
-                else (closesOpening, request) = (true, [.. ClosedOpening, .. request]);
+                else (closesOpening, request) = (true, [.. QmpRequest.ClosedOpening, .. request]);
             }
             _openingSent = _opening is not null;
             lock (_gate)
