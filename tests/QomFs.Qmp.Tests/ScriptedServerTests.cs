@@ -262,6 +262,82 @@ public class ScriptedServerTests
         }));
     }
 
+    static Action<System.Text.Json.Utf8JsonWriter> Get(string property) => w =>
+    {
+        w.WriteString("path", "/machine");
+        w.WriteString("property", property);
+    };
+
+    [Test]
+    public async Task AGuessedNextCommandWaitsOnTheWireAndRunsOnlyWhenAskedFor()
+    {
+        const string guess = """{"arguments":{"path":"/machine","property":"b"},"execute":"qom-ge""";
+        var ahead = new TaskCompletionSource<string>();
+        var seen = new List<string>();
+        using var server = new ScriptedServer(async c =>
+        {
+            await ScriptedServer.Handshake(c);
+            for (var n = 0; ; n++)
+            {
+                var r = await c.ReadRequestAsync();
+                lock (seen) seen.Add(r.Json);
+                // Before the first command is answered, the guess at the next one is there already.
+                if (n == 0) ahead.SetResult(await c.PeekAsync(guess.Length));
+                await c.SendLineAsync(r.Execute.EndsWith(' ')
+                    ? $$$"""{"error": {"class": "CommandNotFound", "desc": "The command {{{r.Execute}}} has not been found"}}"""
+                    : $$"""{"return": "{{r.Execute}}"}""");
+            }
+        });
+        await using var client = await Connect(server, new QmpClientOptions { SendAheadArgument = "path" });
+
+        await client.ExecuteAsync("qom-get", Get("a"), likelyNext: new QmpCommand("qom-get", Get("b")));
+        Assert.That(await ahead.Task.WaitAsync(TimeSpan.FromSeconds(5)), Is.EqualTo(guess));
+        var right = await client.ExecuteAsync("qom-get", Get("b"), likelyNext: new QmpCommand("qom-get", Get("c")));
+        Assert.That(right.ToElement().GetString(), Is.EqualTo("qom-get"));
+        var other = await client.ExecuteAsync("query-status");
+        Assert.That(other.ToElement().GetString(), Is.EqualTo("query-status"), "a wrong guess's refusal is not taken for the reply");
+        Assert.That(client.StrayReplies, Is.EqualTo(0), "nor counted as a stray reply");
+        lock (seen) Assert.That(seen, Is.EqualTo(new[]
+        {
+            """{"arguments":{"path":"/machine","property":"a"},"execute":"qom-get"}""",
+            """{"arguments":{"path":"/machine","property":"b"},"execute":"qom-get"}""",
+            // The guess at "c", closed into a command that no server has.
+            """{"arguments":{"path":"/machine","property":"c"},"execute":"qom-ge "}""",
+            """{"execute":"query-status"}""",
+        }));
+    }
+
+    [Test]
+    public async Task NoGuessIsSentWhileOtherCommandsAreInFlight()
+    {
+        var seen = new List<string>();
+        var bothIn = new TaskCompletionSource();
+        using var server = new ScriptedServer(async c =>
+        {
+            await ScriptedServer.Handshake(c);
+            var first = await c.ReadRequestAsync();
+            var second = await c.ReadRequestAsync();
+            lock (seen) seen.AddRange([first.Json, second.Json]);
+            bothIn.SetResult();
+            await c.SendLineAsync("""{"return": 1}""" + "\n" + """{"return": 2}""");
+            while (true)
+            {
+                var r = await c.ReadRequestAsync();
+                lock (seen) seen.Add(r.Json);
+                await c.SendLineAsync("""{"return": 3}""");
+            }
+        });
+        await using var client = await Connect(server, new QmpClientOptions { SendAheadArgument = "path" });
+        var one = client.ExecuteAsync("qom-get", Get("a"));
+        var two = client.ExecuteAsync("qom-get", Get("b"), likelyNext: new QmpCommand("qom-get", Get("c")));
+        await bothIn.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        await Task.WhenAll(one, two).WaitAsync(TimeSpan.FromSeconds(5));
+        await client.ExecuteAsync("qom-get", Get("d"));
+        // Had the guess at "c" gone out, "d" would have come after its refusal.
+        lock (seen) Assert.That(seen, Has.Count.EqualTo(3));
+        lock (seen) Assert.That(seen[2], Is.EqualTo("""{"arguments":{"path":"/machine","property":"d"},"execute":"qom-get"}"""));
+    }
+
     [TestCase("")]
     [TestCase("pa\"th")]
     [TestCase("path name")]
