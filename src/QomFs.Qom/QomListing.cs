@@ -23,7 +23,8 @@ public sealed class QomListing(QomProperty[] properties, bool described = true)
     /// </summary>
     public string? Fetching(string name)
     {
-        if (!_index.TryGetValue(name, out var i)) return null;
+        // A listing from qom-list-get brought its values: the few fetched one by one are those it could not read.
+        if (!Described || !_index.TryGetValue(name, out var i)) return null;
         lock (_fetched)
         {
             _unfetched = NextUnfetched(_unfetched);

@@ -3,7 +3,7 @@ namespace QomFs.Qom.Tests;
 /// <summary>The guess a listing makes at the value its reader fetches next.</summary>
 public class QomListingTests
 {
-    static QomListing Listing() => new(
+    static QomListing Listing(bool described = true) => new(
     [
         new QomProperty { Name = "type", Type = "string" },
         new QomProperty { Name = "kid", Type = "child<k>" },
@@ -11,7 +11,7 @@ public class QomListingTests
         new QomProperty { Name = "bus", Type = "link<b>" },
         new QomProperty { Name = "b", Type = "bool" },
         new QomProperty { Name = "c", Type = "str" },
-    ]);
+    ], described);
 
     [Test]
     public void AReaderGoingThroughTheValuesInOrderIsToldTheNextPastDirectoriesAndLinks()
@@ -42,5 +42,12 @@ public class QomListingTests
         Assert.That(listing.Fetching("bus"), Is.Null);
         Assert.That(listing.Fetching("nope"), Is.Null);
         Assert.That(listing.Fetching("a"), Is.EqualTo("b"), "neither changed the order");
+    }
+
+    [Test]
+    public void AListingThatBroughtItsValuesGuessesNothing()
+    {
+        var listing = Listing(described: false);
+        foreach (var name in new[] { "type", "a", "b" }) Assert.That(listing.Fetching(name), Is.Null, name);
     }
 }

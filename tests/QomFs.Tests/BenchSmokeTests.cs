@@ -46,8 +46,9 @@ public class BenchSmokeTests
         foreach (var name in Rows)
             Assert.That(rows.Any(c => c[0].StartsWith(name, StringComparison.Ordinal)), Is.True, $"no row '{name}' in\n{r.StdOut}");
 
-        // find reads each object's files in the listing's order: every next read the daemon guessed and sent ahead
-        // came true, or a refused guess would show among the cold dump's commands.
+        // The plain tree's paths fit one xargs batch: find has listed everything before cat starts, and cat reads
+        // each object's files in the listing's order. Every read the daemon guessed and sent ahead then comes
+        // true; a wrong guess would show among the cold dump's commands as a refused one.
         var coldDump = rows.Single(c => c[0].StartsWith("cold dump", StringComparison.Ordinal));
         Assert.That(coldDump[7], Does.Match(@"^\d+ qom-get \+ \d+ qom-list$"));
 
