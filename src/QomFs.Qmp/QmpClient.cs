@@ -28,11 +28,10 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
     readonly Queue<PendingCommand> _inFlight = new();
     readonly TaskCompletionSource<Exception> _disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     QmpEventSubscription[] _subscribers = [];
-    // With QmpClientOptions.SendAheadArgument: the opening of every request; and under _sendGate, what went out
-    // ahead of the next request already (that opening, or a guess at the whole request) and how to close it.
+    // With QmpClientOptions.SendAheadArgument: the opening of every request, and (under _sendGate) whether the
+    // next one's is on the wire already.
     readonly byte[]? _opening;
-    byte[]? _sentAhead;
-    bool _sentGuess;
+    bool _openingSent;
     // Without a reader thread: the negotiation, until a command's caller has read its reply.
     PendingCommand? _negotiation;
     Exception? _closed;
@@ -118,55 +117,46 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
 
     /// <summary>Runs a command and returns its <c>return</c> value.</summary>
     /// <param name="writeArguments">writes the members of the <c>arguments</c> object; null for none.</param>
-    /// <param name="likelyNext">
-    /// with <see cref="QmpClientOptions.SendAheadArgument"/>: the command the caller expects to run next. While no
-    /// other command is in flight, the client sends it ahead of time, all but its last bytes, rather than only its
-    /// opening; it runs only once asked for.
-    /// </param>
     /// <exception cref="QmpCommandException">the server refused the command.</exception>
     /// <exception cref="QmpTimeoutException">no reply within the timeout; the connection stays usable.</exception>
     /// <exception cref="QmpConnectionException">the connection is gone.</exception>
     /// <exception cref="QmpProtocolException">the server broke the protocol; the connection is closed.</exception>
     public Task<QmpResult> ExecuteAsync(string command, Action<Utf8JsonWriter>? writeArguments = null,
-        TimeSpan? timeout = null, CancellationToken cancel = default, QmpCommand? likelyNext = null)
+        TimeSpan? timeout = null, CancellationToken cancel = default)
     {
         var limit = timeout ?? Options.CommandTimeout;
         PendingCommand reply;
-        try { reply = Send(command, writeArguments, limit, likelyNext); }
+        try { reply = Send(command, writeArguments, limit); }
         catch (Exception e) { return Task.FromException<QmpResult>(e); }
         return ReplyAsync(reply, limit, cancel);
     }
 
     /// <summary>Queues a command and sends it; its reply is then awaited with <see cref="ReplyAsync"/>.</summary>
-    PendingCommand Send(string command, Action<Utf8JsonWriter>? writeArguments, TimeSpan limit, QmpCommand? likelyNext = null)
+    PendingCommand Send(string command, Action<Utf8JsonWriter>? writeArguments, TimeSpan limit)
     {
         var reply = new PendingCommand(command);
-        // With openings sent ahead: the arguments first, and the next request's opening (or a guess) behind this one.
-        var request = QmpRequest.Encode(command, writeArguments, id: null, argumentsFirst: _opening is not null);
-        var guess = likelyNext is { } next && _opening is not null ? QmpRequest.Guess(next) : null;
+        // With an opening to send ahead: the arguments first, and the next request's opening behind this one.
+        var request = QmpRequest.Encode(command, writeArguments, id: null, suffix: _opening, argumentsFirst: _opening is not null);
         // Queued and sent under one lock, so that the queue's order is the order on the wire.
         lock (_sendGate)
         {
-            // This request's beginning went out with the one before: the rest follows it, or if this request does
-            // not begin so, what went ahead is closed first into a request of its own, which the server refuses.
+            // This request's own opening went out with the one before: the rest follows it, or if this request does
+            // not begin so, that opening is closed first into a request of its own.
             var skip = 0;
-            var closing = ReadOnlySpan<byte>.Empty;
-            if (_sentAhead is { } ahead)
+            var closesOpening = false;
+            if (_openingSent)
             {
-                if (request.AsSpan().StartsWith(ahead)) skip = ahead.Length;
-                else closing = _sentGuess ? QmpRequest.ClosedGuess : QmpRequest.ClosedOpening;
+                if (request.AsSpan().StartsWith(_opening)) skip = _opening!.Length;
+                else (closesOpening, request) = (true, [.. QmpRequest.ClosedOpening, .. request]);
             }
+            _openingSent = _opening is not null;
             lock (_gate)
             {
                 if (_closed is not null) throw Gone(_closed);
-                if (!closing.IsEmpty) _inFlight.Enqueue(new PendingCommand("") { ClosesOpening = true });
+                if (closesOpening) _inFlight.Enqueue(new PendingCommand("") { ClosesOpening = true });
                 _inFlight.Enqueue(reply);
-                // With other commands in flight the callers are many, and the next command anyone's.
-                if (_inFlight.Count > (closing.IsEmpty ? 1 : 2)) guess = null;
             }
-            (_sentAhead, _sentGuess) = (guess ?? _opening, guess is not null);
-            byte[] wire = [.. closing, .. request.AsSpan(skip), .. _sentAhead.AsSpan()];
-            try { RawSocket.Send(_socket, wire, limit); }
+            try { RawSocket.Send(_socket, request.AsSpan(skip), limit); }
             catch (TimeoutException)
             {
                 // The request may be half sent: nothing after it could be understood any more.
@@ -409,7 +399,7 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
         // Under _gate: whichever of the reply and the give-up comes first completes the command.
         public bool Answered { get; set; }
         public bool Abandoned { get; set; }
-        // The refused request that what went ahead (an opening, a guess) became when the next command did not fit it.
+        // The refused request that an opening sent ahead became, when the next command did not begin with it.
         public bool ClosesOpening { get; init; }
         public Timer? Timer { get; set; }
         public CancellationTokenRegistration Cancellation { get; set; }

@@ -31,9 +31,7 @@ public sealed record QmpClientOptions
     /// the next command, <c>{"arguments":{"</c> and this name, right behind each one. QEMU 7.2 reads requests one
     /// byte per main-loop iteration; bytes sent ahead are read while the caller is still working out its next
     /// command, rather than after it was sent. A command that does not begin so still runs: the opening is first
-    /// closed into a request the server refuses (no <c>execute</c>), whose reply is dropped. A caller that knows
-    /// its likely next command passes it as <c>likelyNext</c> with the command before: it is then sent ahead whole
-    /// but for its last bytes, and closed into a request the server refuses if another command comes instead.
+    /// closed into a request the server refuses (no <c>execute</c>), whose reply is dropped.
     /// </summary>
     public string? SendAheadArgument { get; init; }
 

@@ -22,18 +22,6 @@ static class QmpRequest
     /// <summary>Closes an <see cref="Opening"/> into a request the server refuses: it has no <c>execute</c>.</summary>
     public static ReadOnlySpan<byte> ClosedOpening => "\":0}}"u8;
 
-    /// <summary>
-    /// A likely next request, sent ahead whole but for its last three bytes: the last letter of the command's name,
-    /// the quote that ends it and the closing brace.
-    /// </summary>
-    public static byte[] Guess(QmpCommand next) => Encode(next.Name, next.WriteArguments, id: null, argumentsFirst: true)[..^3];
-
-    /// <summary>
-    /// Closes a <see cref="Guess"/> that did not come true into a request the server refuses: the command's name
-    /// then ends in a space, as no command's does.
-    /// </summary>
-    public static ReadOnlySpan<byte> ClosedGuess => " \"}"u8;
-
     /// <param name="prefix">bytes before the object (the guest agent's 0xFF delimiter), or empty.</param>
     /// <param name="suffix">bytes after it (a newline, the next request's opening), or empty.</param>
     public static byte[] Encode(string command, Action<Utf8JsonWriter>? writeArguments, long? id,

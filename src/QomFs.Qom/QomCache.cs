@@ -6,6 +6,17 @@ using QomFs.Qmp;
 
 namespace QomFs.Qom;
 
+/// <summary>An object's properties by name, as qom-list (or qom-list-get) gave them.</summary>
+public sealed class QomListing(QomProperty[] properties, bool described = true)
+{
+    readonly Dictionary<string, QomProperty> _byName = properties.ToDictionary(p => p.Name, StringComparer.Ordinal);
+
+    public QomProperty[] Properties { get; } = properties;
+    /// <summary>False when the listing came from qom-list-get, which gives no descriptions or default values.</summary>
+    public bool Described { get; } = described;
+    public QomProperty? Find(string name) => _byName.GetValueOrDefault(name);
+}
+
 /// <summary>
 /// A small bounded cache of listings and value texts in front of QMP: an LRU of at most <c>capacity</c> entries
 /// each, every entry fresh for <c>ttl</c>. A TTL of zero turns it off. Concurrent misses for one key share one
@@ -93,9 +104,7 @@ public sealed class QomCache
     public Task<byte[]> GetTextAsync(string path, string name) =>
         GetShared(_values, (path, name), async k =>
         {
-            var next = _listings is not null && _listings.TryGet(k.Item1, out var listed) && listed.Task.IsCompletedSuccessfully
-                ? listed.Task.Result.Fetching(k.Item2) : null;
-            var text = ValueCodec.Format((await _qom.GetAsync(k.Item1, k.Item2, likelyNext: next)).Json.Span);
+            var text = ValueCodec.Format((await _qom.GetAsync(k.Item1, k.Item2)).Json.Span);
             if (_values is not null) Fetched(k, text);
             return text;
         });

@@ -33,16 +33,12 @@ public sealed class QomClient(QmpClient qmp)
     }
 
     /// <summary>A property's value as the JSON QEMU returned.</summary>
-    /// <param name="likelyNext">the property of the same object the caller is likely to read next, if it knows one.</param>
-    public Task<QmpResult> GetAsync(string path, string property, CancellationToken cancel = default, string? likelyNext = null) =>
-        Qmp.ExecuteAsync("qom-get", Get(path, property), cancel: cancel,
-            likelyNext: likelyNext is null ? null : new QmpCommand("qom-get", Get(path, likelyNext)));
-
-    static Action<Utf8JsonWriter> Get(string path, string property) => w =>
-    {
-        w.WriteString("path"u8, path);
-        w.WriteString("property"u8, property);
-    };
+    public Task<QmpResult> GetAsync(string path, string property, CancellationToken cancel = default) =>
+        Qmp.ExecuteAsync("qom-get", w =>
+        {
+            w.WriteString("path"u8, path);
+            w.WriteString("property"u8, property);
+        }, cancel: cancel);
 
     /// <summary>Sets a property to a JSON value (see <see cref="ValueCodec.Parse(string,string,string)"/>).</summary>
     public Task SetAsync(string path, string property, byte[] jsonValue, CancellationToken cancel = default) =>

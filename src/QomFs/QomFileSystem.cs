@@ -77,9 +77,7 @@ public sealed class QomFileSystem(QomCache cache, QomFsOptions options, DaemonLo
         var stat = default(FuseStat);
         Fill(node, ref stat);
         if (!filler.Add(".", stat) || !filler.Add("..")) return 0;
-        // Files and links first, directories last: a tree walk (find, grep -r) then reads an object's files one
-        // after the other, in the listing's order, before it goes down into its children (see QomListing.Fetching).
-        foreach (var p in listing.Properties.OrderBy(p => p.Kind == QomPropertyKind.Child))
+        foreach (var p in listing.Properties)
         {
             stat = default;
             Fill(Node.Of(QomPath.Combine(node.Path, p.Name), p), ref stat);

@@ -92,32 +92,6 @@ public class RealQemuTests
     }
 
     [Test]
-    public async Task AGuessComesTrueAsItsOwnCommandAndAWrongOneRunsNothing()
-    {
-        await using var c = await Connect(new QmpClientOptions { SendAheadArgument = "path" });
-        static Action<Utf8JsonWriter> Machine(string property) => w =>
-        {
-            w.WriteString("path", "/machine");
-            w.WriteString("property", property);
-        };
-        async Task<string?> Get(string property, QmpCommand? likelyNext = null) =>
-            (await c.ExecuteAsync("qom-get", Machine(property), likelyNext: likelyNext)).ToElement().ToString();
-
-        Assert.That(await Get("type", new QmpCommand("qom-get", Machine("phandle-start"))), Is.EqualTo("pc-q35-7.2-machine"));
-        Assert.That(await Get("phandle-start"), Is.EqualTo("0"), "the guess came true");
-        // A guess that would change something, and a different command after it: QEMU refuses what was guessed.
-        var set = new QmpCommand("qom-set", w =>
-        {
-            w.WriteString("path", "/machine");
-            w.WriteString("property", "phandle-start");
-            w.WriteNumber("value", 42);
-        });
-        Assert.That(await Get("type", set), Is.EqualTo("pc-q35-7.2-machine"));
-        Assert.That(await Get("phandle-start"), Is.EqualTo("0"), "the wrong guess ran");
-        Assert.That(c.StrayReplies, Is.EqualTo(0));
-    }
-
-    [Test]
     public async Task EventsReachSubscribersAndASlowOneLosesTheOldest()
     {
         await using var c = await Connect();

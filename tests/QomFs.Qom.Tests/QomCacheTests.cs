@@ -6,8 +6,7 @@ namespace QomFs.Qom.Tests;
 /// <summary>What the cache keeps and what it asks QEMU again, counted at a scripted server.</summary>
 public class QomCacheTests
 {
-    static async Task<(ScriptedServer, List<string>, QmpClient)> Serve(Func<ScriptedRequest, string?> answer, int major = 7, int minor = 2,
-        string? sendAhead = null)
+    static async Task<(ScriptedServer, List<string>, QmpClient)> Serve(Func<ScriptedRequest, string?> answer, int major = 7, int minor = 2)
     {
         var seen = new List<string>();
         var server = ScriptedServer.Qemu(r =>
@@ -15,8 +14,7 @@ public class QomCacheTests
             lock (seen) seen.Add(r.Execute);
             return answer(r);
         }, major, minor);
-        var qmp = await QmpClient.ConnectAsync(QmpAddress.Unix(server.SocketPath),
-            new QmpClientOptions { CommandTimeout = TimeSpan.FromMilliseconds(200), SendAheadArgument = sendAhead });
+        var qmp = await QmpClient.ConnectAsync(QmpAddress.Unix(server.SocketPath), new QmpClientOptions { CommandTimeout = TimeSpan.FromMilliseconds(200) });
         return (server, seen, qmp);
     }
 
@@ -83,29 +81,6 @@ public class QomCacheTests
         await cache.GetTextAsync("/x", "v");
         Assert.That(cache.TryLastFetch("/x", "v", out var second, out cached) && cached && second == new QomFetch(1, 2), Is.True);
         Assert.That(seen.Count(c => c == "qom-get"), Is.EqualTo(2));
-    }
-
-    [Test]
-    public async Task ReadingAListedObjectInOrderSendsTheNextQomGetAheadAndAWrongGuessIsRefused()
-    {
-        var gets = new List<string>();
-        var (server, seen, qmp) = await Serve(r =>
-        {
-            if (r.Execute == "qom-list")
-                return """{"return": [{"name": "type", "type": "string"}, {"name": "a", "type": "int"}, {"name": "b", "type": "int"}, {"name": "c", "type": "int"}], "id": ID}""";
-            lock (gets) gets.Add(r.Root.GetProperty("arguments").GetProperty("property").GetString()!);
-            return r.Execute == "qom-get" ? """{"return": 1, "id": ID}"""
-                : """{"error": {"class": "CommandNotFound", "desc": "The command qom-ge  has not been found"}, "id": ID}""";
-        }, sendAhead: "path");
-        using var serving = server;
-        await using var connection = qmp;
-        var cache = new QomCache(new QomClient(qmp), TimeSpan.FromSeconds(30));
-        await cache.ListAsync("/x");
-        foreach (var name in new[] { "type", "a", "c", "b" })
-            Assert.That(System.Text.Encoding.UTF8.GetString(await cache.GetTextAsync("/x", name)), Is.EqualTo("1\n"), name);
-        // After "a" (read in order) "b" was sent ahead; "c" came instead, so that guess was closed and refused.
-        Assert.That(seen, Is.EqualTo(new[] { "qom-list", "qom-get", "qom-get", "qom-ge ", "qom-get", "qom-get" }));
-        Assert.That(gets, Is.EqualTo(new[] { "type", "a", "b", "c", "b" }));
     }
 
     [Test]

@@ -55,19 +55,6 @@ public class TreeTests
         }
     }
 
-    [TestCase("/machine")]
-    [TestCase("/machine/q35")]
-    public async Task ADirectoryListsFilesAndLinksInQemusOrderThenItsSubdirectories(string path)
-    {
-        var raw = await RawList(path);
-        string[] Names(bool children) => [.. raw.Where(e => e.GetProperty("type").GetString()!.StartsWith("child<") == children)
-            .Select(e => e.GetProperty("name").GetString()!)];
-        // readdir's order, as find and grep -r walk it.
-        var listed = Directory.EnumerateFileSystemEntries(_m.P(path)).Select(Path.GetFileName).ToArray();
-        Assert.That(Names(children: true), Is.Not.Empty);
-        Assert.That(listed, Is.EqualTo(Names(children: false).Concat(Names(children: true))));
-    }
-
     [Test]
     public async Task EveryFileReadsAsTheCodecTextOfARawGetAndUnreadableOnesGiveTheirErrno()
     {
