@@ -27,10 +27,10 @@ public sealed record QmpClientOptions
     /// <summary>
     /// For a connection whose commands mostly come one at a time, each after the last reply (a file system reading
     /// files): the start of the name of the argument those commands begin with, such as <c>path</c>; null (the
-    /// default) for none. The client then writes <c>arguments</c> before <c>execute</c> and sends the opening of
-    /// the next command, <c>{"arguments":{"</c> and this name, right behind each one. QEMU 7.2 reads requests one
-    /// byte per main-loop iteration; bytes sent ahead are read while the caller is still working out its next
-    /// command, rather than after it was sent. A command that does not begin so still runs: the opening is first
+    /// default) for none. The socket transport then writes <c>arguments</c> before <c>execute</c> and sends the
+    /// opening of the next command, <c>{"arguments":{"</c> and this name, right behind each one. QEMU 7.2 reads
+    /// requests one byte per main-loop iteration; bytes sent ahead are read while the caller is still working out
+    /// its next command, rather than after it was sent. A command that does not begin so still runs: the opening is first
     /// closed into a request the server refuses (no <c>execute</c>), whose reply is dropped.
     /// </summary>
     public string? SendAheadArgument { get; init; }

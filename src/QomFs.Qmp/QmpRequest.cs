@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
@@ -7,20 +6,11 @@ namespace QomFs.Qmp;
 
 /// <summary>
 /// The request both protocols send: compact JSON, <c>execute</c>, the arguments and the id; or the arguments first,
-/// when the client sends the opening of its requests ahead of them (<see cref="QmpClientOptions.SendAheadArgument"/>).
+/// when the opening of the requests is sent ahead of them (<see cref="SendAheadEncoder"/>).
 /// </summary>
 static class QmpRequest
 {
     static readonly JsonWriterOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-    /// <summary>
-    /// How every request encoded with its arguments first begins when the name of its first argument begins with
-    /// <paramref name="argument"/> (a plain name: letters, digits, '-', '_').
-    /// </summary>
-    public static byte[] Opening(string argument) => Encoding.UTF8.GetBytes("{\"arguments\":{\"" + argument);
-
-    /// <summary>Closes an <see cref="Opening"/> into a request the server refuses: it has no <c>execute</c>.</summary>
-    public static ReadOnlySpan<byte> ClosedOpening => "\":0}}"u8;
 
     /// <param name="prefix">bytes before the object (the guest agent's 0xFF delimiter), or empty.</param>
     /// <param name="suffix">bytes after it (a newline, the next request's opening), or empty.</param>

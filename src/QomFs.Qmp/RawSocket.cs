@@ -28,12 +28,11 @@ static partial class RawSocket
         }
     }
 
-    /// <summary>Sends all of <paramref name="data"/> within <paramref name="timeout"/>.</summary>
+    /// <summary>Sends all of <paramref name="data"/> by <paramref name="deadline"/> (see <see cref="Deadline"/>).</summary>
     /// <exception cref="TimeoutException">the peer did not take it in time.</exception>
-    public static unsafe void Send(SafeHandle socket, ReadOnlySpan<byte> data, TimeSpan timeout)
+    public static unsafe void Send(SafeHandle socket, ReadOnlySpan<byte> data, long deadline)
     {
         using var fd = new Descriptor(socket);
-        var deadline = Deadline(timeout);
         while (data.Length > 0)
         {
             nint n;

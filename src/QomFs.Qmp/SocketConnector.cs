@@ -4,21 +4,14 @@ using System.Runtime.InteropServices;
 namespace QomFs.Qmp;
 
 /// <summary>Opens a stream socket to a <see cref="QmpAddress"/>, within a deadline.</summary>
-public static partial class SocketConnector
+static partial class SocketConnector
 {
-    public static async Task<Socket> ConnectAsync(QmpAddress address, TimeSpan timeout, CancellationToken cancel = default)
-    {
-        var (handle, owner) = await ConnectHandleAsync(address, timeout, cancel);
-        return owner ?? ((SocketDescriptor)handle).ToSocket();
-    }
-
     /// <summary>
-    /// Connects and returns the descriptor alone, for a caller that reads and writes it with blocking calls
-    /// (<see cref="RawSocket"/>): a unix or vsock socket then never becomes a .NET <see cref="Socket"/>, whose
-    /// creation starts the socket engine's thread, a millisecond of a one-shot tool's run. A TCP socket is
-    /// connected by .NET: <c>Owner</c> is that Socket, to be kept and disposed instead of the handle.
+    /// Connects, for a caller that reads and writes with blocking calls (<see cref="RawSocket"/>): a unix or vsock
+    /// socket then never becomes a .NET <see cref="Socket"/>, whose creation starts the socket engine's thread, a
+    /// millisecond of a one-shot tool's run. A TCP socket is connected by .NET, and that Socket owns it.
     /// </summary>
-    internal static async Task<(SafeHandle Handle, Socket? Owner)> ConnectHandleAsync(QmpAddress address, TimeSpan timeout,
+    public static async Task<SocketConnection> ConnectAsync(QmpAddress address, TimeSpan timeout, int maxMessageBytes,
         CancellationToken cancel = default)
     {
         // Made only where needed: a deadline is a timer, and the first timer starts a thread.
@@ -35,13 +28,13 @@ public static partial class SocketConnector
             switch (address.Kind)
             {
                 case QmpAddressKind.Unix:
-                    return (ConnectUnix(address), null);
+                    return new SocketConnection(ConnectUnix(address), null, maxMessageBytes);
                 case QmpAddressKind.Tcp:
                     socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
                     await socket.ConnectAsync(address.Host, address.Port, Deadline());
-                    return (socket.SafeHandle, socket);
+                    return new SocketConnection(socket.SafeHandle, socket, maxMessageBytes);
                 default:
-                    return (await Task.Run<SafeHandle>(() => ConnectVsock(address), Deadline()), null);
+                    return new SocketConnection(await Task.Run(() => ConnectVsock(address), Deadline()), null, maxMessageBytes);
             }
         }
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested)

@@ -1,25 +1,16 @@
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
 namespace QomFs.Qmp;
 
 /// <summary>
-/// A socket descriptor we made with libc, closed with libc. Not a <see cref="SafeSocketHandle"/>: creating one of
-/// those starts .NET's socket engine (an epoll instance and a thread), which a one-shot tool that reads and writes
-/// with blocking calls (<see cref="RawSocket"/>) never needs.
+/// A socket descriptor we made with libc, closed with libc. Not a <see cref="System.Net.Sockets.SafeSocketHandle"/>:
+/// creating one of those starts .NET's socket engine (an epoll instance and a thread), which a one-shot tool that
+/// reads and writes with blocking calls (<see cref="RawSocket"/>) never needs.
 /// </summary>
 sealed partial class SocketDescriptor : SafeHandleZeroOrMinusOneIsInvalid
 {
     public SocketDescriptor(int fd) : base(ownsHandle: true) => SetHandle(fd);
-
-    /// <summary>Hands the descriptor over to a .NET <see cref="Socket"/>, for asynchronous use; this handle is then spent.</summary>
-    public Socket ToSocket()
-    {
-        var socket = new Socket(new SafeSocketHandle(handle, ownsHandle: true));
-        SetHandleAsInvalid();
-        return socket;
-    }
 
     protected override bool ReleaseHandle() => close((int)handle) == 0;
 

@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Unicode;
 
@@ -9,7 +8,8 @@ namespace QomFs.Qmp.Qga;
 /// one client at a time and answers in order, so this client runs one command at a time. Before the first command, and
 /// after any timeout, it syncs: 0xFF (which resets the agent's parser) and <c>guest-sync-delimited</c> with a random
 /// id; everything up to the 0xFF that starts the reply, and every reply with another id, is stale and skipped.
-/// The guest controls the agent: every reply is bounded in size and checked before use.
+/// The guest controls the agent: every reply is bounded in size and checked before use. Replies are read on the
+/// caller's thread, with blocking calls under the command's deadline: no timer, no socket engine.
 /// </summary>
 public sealed class QgaClient : IAsyncDisposable, IDisposable
 {
@@ -17,8 +17,7 @@ public sealed class QgaClient : IAsyncDisposable, IDisposable
     public const string DisabledErrorClass = "CommandDisabled";
     const byte Delimiter = 0xFF;
 
-    readonly Socket _socket;
-    readonly MessageReader _reader;
+    readonly SocketConnection _connection;
     readonly SemaphoreSlim _turn = new(1, 1);
     bool _needsSync = true;
     Exception? _closed;
@@ -34,13 +33,14 @@ public sealed class QgaClient : IAsyncDisposable, IDisposable
     /// <summary>Replies skipped as stale: left over from an earlier client or from a command that timed out.</summary>
     public long StaleReplies => Interlocked.Read(ref _staleReplies);
 
-    QgaClient(Socket socket, QmpAddress address, QgaClientOptions options)
+    QgaClient(SocketConnection connection, QmpAddress address, QgaClientOptions options)
     {
-        _socket = socket;
+        _connection = connection;
         Address = address;
         Options = options;
-        _reader = new MessageReader(socket, options.MaxReplyBytes);
     }
+
+    MessageReader Reader => _connection.Reader;
 
     /// <summary>Connects and syncs, both within <see cref="QgaClientOptions.Timeout"/>.</summary>
     /// <exception cref="QmpConnectionException">cannot connect, or the agent closed the connection.</exception>
@@ -48,12 +48,12 @@ public sealed class QgaClient : IAsyncDisposable, IDisposable
     public static async Task<QgaClient> ConnectAsync(QmpAddress address, QgaClientOptions? options = null, CancellationToken cancel = default)
     {
         options ??= QgaClientOptions.Default;
-        using var deadline = Deadline(options.Timeout, cancel);
-        var socket = await SocketConnector.ConnectAsync(address, options.Timeout, cancel);
-        var client = new QgaClient(socket, address, options);
+        var deadline = RawSocket.Deadline(options.Timeout);
+        var connection = await SocketConnector.ConnectAsync(address, options.Timeout, options.MaxReplyBytes, cancel);
+        var client = new QgaClient(connection, address, options);
         try
         {
-            await client.RunAsync("guest-sync-delimited", options.Timeout, deadline, cancel, _ => Task.FromResult(0));
+            await client.RunAsync("guest-sync-delimited", options.Timeout, deadline, cancel, (_, _) => 0);
             return client;
         }
         catch
@@ -61,13 +61,6 @@ public sealed class QgaClient : IAsyncDisposable, IDisposable
             client.Dispose();
             throw;
         }
-    }
-
-    /// <summary>Syncs now, even when already in sync.</summary>
-    public Task SyncAsync(TimeSpan? timeout = null, CancellationToken cancel = default)
-    {
-        _needsSync = true;
-        return WithDeadline("guest-sync-delimited", timeout, cancel, _ => Task.FromResult(0));
     }
 
     /// <summary>Runs a command and returns its <c>return</c> value.</summary>
@@ -78,10 +71,10 @@ public sealed class QgaClient : IAsyncDisposable, IDisposable
     /// <exception cref="QmpProtocolException">an oversized, malformed or non-UTF-8 reply.</exception>
     public Task<QmpResult> ExecuteAsync(string command, Action<Utf8JsonWriter>? writeArguments = null,
         TimeSpan? timeout = null, CancellationToken cancel = default) =>
-        WithDeadline(command, timeout, cancel, async token =>
+        WithDeadline(command, timeout, cancel, (deadline, token) =>
         {
-            await EnsureEnabledCoreAsync(command, token);
-            return await SendAndReceiveAsync(command, writeArguments, token);
+            EnsureEnabled(command, deadline, token);
+            return SendAndReceive(command, writeArguments, deadline, token);
         });
 
     /// <summary>
@@ -93,10 +86,10 @@ public sealed class QgaClient : IAsyncDisposable, IDisposable
     {
         try
         {
-            await WithDeadline(command, timeout, cancel, async token =>
+            await WithDeadline(command, timeout, cancel, (deadline, token) =>
             {
-                await EnsureEnabledCoreAsync(command, token);
-                await SendNoReplyAsync(command, writeArguments, token);
+                EnsureEnabled(command, deadline, token);
+                SendNoReply(command, writeArguments, deadline, token);
                 return 0;
             });
         }
@@ -108,19 +101,16 @@ public sealed class QgaClient : IAsyncDisposable, IDisposable
 
     /// <summary><c>guest-info</c>, asked once per connection.</summary>
     public Task<QgaInfo> GetInfoAsync(TimeSpan? timeout = null, CancellationToken cancel = default) =>
-        WithDeadline("guest-info", timeout, cancel, GetInfoCoreAsync);
+        WithDeadline("guest-info", timeout, cancel, GetInfo);
 
-    /// <summary>Throws a <see cref="QmpCommandException"/> of class <see cref="DisabledErrorClass"/> when guest-info says the agent disabled the command.</summary>
-    public Task EnsureEnabledAsync(string command, TimeSpan? timeout = null, CancellationToken cancel = default) =>
-        WithDeadline(command, timeout, cancel, async token => { await EnsureEnabledCoreAsync(command, token); return 0; });
+    QgaInfo GetInfo(long deadline, CancellationToken cancel) =>
+        _info ??= QgaInfo.Parse(SendAndReceive("guest-info", null, deadline, cancel));
 
-    async Task<QgaInfo> GetInfoCoreAsync(CancellationToken token) =>
-        _info ??= QgaInfo.Parse(await SendAndReceiveAsync("guest-info", null, token));
-
-    async Task EnsureEnabledCoreAsync(string command, CancellationToken token)
+    // A command the agent has disabled is reported as such (DisabledErrorClass), without being sent.
+    void EnsureEnabled(string command, long deadline, CancellationToken cancel)
     {
         if (!Options.CheckEnabled || command is "guest-info" or "guest-sync" or "guest-sync-delimited") return;
-        var info = await GetInfoCoreAsync(token);
+        var info = GetInfo(deadline, cancel);
         var entry = info.Find(command);
         if (entry is null && info.Find("guest-info") is not null)
             throw new QmpCommandException(command, "CommandNotFound", $"the guest agent does not have {command} (qemu-ga {info.Version})");
@@ -130,24 +120,22 @@ public sealed class QgaClient : IAsyncDisposable, IDisposable
     static QmpCommandException Disabled(string command) => new(command, DisabledErrorClass, $"the guest agent has disabled {command}");
 
     // One command at a time, under one deadline that also covers the resync a timeout left us owing.
-    async Task<T> WithDeadline<T>(string command, TimeSpan? timeout, CancellationToken cancel, Func<CancellationToken, Task<T>> body)
+    Task<T> WithDeadline<T>(string command, TimeSpan? timeout, CancellationToken cancel, Func<long, CancellationToken, T> body)
     {
         var limit = timeout ?? Options.Timeout;
-        using var deadline = Deadline(limit, cancel);
-        return await RunAsync(command, limit, deadline, cancel, body);
+        return RunAsync(command, limit, RawSocket.Deadline(limit), cancel, body);
     }
 
-    async Task<T> RunAsync<T>(string command, TimeSpan limit, CancellationTokenSource deadline, CancellationToken cancel, Func<CancellationToken, Task<T>> body)
+    async Task<T> RunAsync<T>(string command, TimeSpan limit, long deadline, CancellationToken cancel, Func<long, CancellationToken, T> body)
     {
-        try { await _turn.WaitAsync(deadline.Token); }
-        catch (OperationCanceledException) when (!cancel.IsCancellationRequested) { throw TimedOut(command, limit); }
+        if (!await _turn.WaitAsync(Left(deadline), cancel)) throw TimedOut(command, limit);
         try
         {
             if (_closed is not null) throw new QmpConnectionException($"the connection to the guest agent at {Address} is closed: {_closed.Message}", _closed);
-            if (_needsSync) await SyncCoreAsync(deadline.Token);
-            return await body(deadline.Token);
+            if (_needsSync) Sync(deadline, cancel);
+            return body(deadline, cancel);
         }
-        catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+        catch (TimeoutException)
         {
             _needsSync = true;
             throw TimedOut(command, limit);
@@ -163,7 +151,7 @@ public sealed class QgaClient : IAsyncDisposable, IDisposable
             if (e.Message.StartsWith("the guest agent", StringComparison.Ordinal)) throw;
             throw new QmpProtocolException($"{command}: the guest agent at {Address} broke the protocol: {e.Message}", e);
         }
-        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
             var lost = new QmpConnectionException($"the connection to the guest agent at {Address} was lost: {e.Message}", e);
             Close(lost);
@@ -175,15 +163,17 @@ public sealed class QgaClient : IAsyncDisposable, IDisposable
     QmpTimeoutException TimedOut(string command, TimeSpan limit) =>
         new($"{command}: no reply from the guest agent at {Address} within {limit.TotalSeconds:0.###} s");
 
-    async Task SyncCoreAsync(CancellationToken token)
+    static TimeSpan Left(long deadline) =>
+        RawSocket.Remaining(deadline) is var ms && ms < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(ms);
+
+    void Sync(long deadline, CancellationToken cancel)
     {
         var id = Random.Shared.NextInt64(1, int.MaxValue);
-        var request = Encode("guest-sync-delimited", w => w.WriteNumber("id"u8, id), null, delimit: true);
-        await SendAsync(request, token);
+        _connection.Send(Encode("guest-sync-delimited", w => w.WriteNumber("id"u8, id), null, delimit: true), deadline);
         while (true)
         {
-            if (!await _reader.DiscardThroughAsync(Delimiter, token)) throw ClosedBy("guest-sync-delimited");
-            var line = await _reader.ReadMessageAsync(token) ?? throw ClosedBy("guest-sync-delimited");
+            if (!Reader.DiscardThrough(Delimiter, deadline, cancel)) throw ClosedBy("guest-sync-delimited");
+            var line = Reader.ReadMessage(deadline, cancel) ?? throw ClosedBy("guest-sync-delimited");
             if (IsSyncReply(AfterLastDelimiter(line.Span), id)) break;
             Interlocked.Increment(ref _staleReplies);
         }
@@ -203,13 +193,13 @@ public sealed class QgaClient : IAsyncDisposable, IDisposable
         catch (QmpProtocolException) { return false; }
     }
 
-    async Task<QmpResult> SendAndReceiveAsync(string command, Action<Utf8JsonWriter>? writeArguments, CancellationToken token)
+    QmpResult SendAndReceive(string command, Action<Utf8JsonWriter>? writeArguments, long deadline, CancellationToken cancel)
     {
         var id = ++_nextId;
-        await SendAsync(Encode(command, writeArguments, id, delimit: false), token);
+        _connection.Send(Encode(command, writeArguments, id, delimit: false), deadline);
         while (true)
         {
-            var line = await _reader.ReadMessageAsync(token) ?? throw ClosedBy(command);
+            var line = Reader.ReadMessage(deadline, cancel) ?? throw ClosedBy(command);
             var json = AfterLastDelimiter(line.Span);
             if (json.IsEmpty) continue;
             if (!Utf8.IsValid(json)) throw new QmpProtocolException($"the guest agent's reply to {command} is not valid UTF-8");
@@ -224,7 +214,7 @@ public sealed class QgaClient : IAsyncDisposable, IDisposable
         }
     }
 
-    async Task SendNoReplyAsync(string command, Action<Utf8JsonWriter>? writeArguments, CancellationToken token)
+    void SendNoReply(string command, Action<Utf8JsonWriter>? writeArguments, long deadline, CancellationToken cancel)
     {
         // The command, then a sync as a marker: an error reply comes before the marker's, and the marker's reply
         // means the agent accepted the command and moved on. No 0xFF here: the agent's parser is in a clean state,
@@ -232,14 +222,15 @@ public sealed class QgaClient : IAsyncDisposable, IDisposable
         var id = ++_nextId;
         var marker = Random.Shared.NextInt64(1, int.MaxValue);
         _sent = false;
-        await SendAsync([.. Encode(command, writeArguments, id, delimit: false),
-            .. Encode("guest-sync-delimited", w => w.WriteNumber("id"u8, marker), null, delimit: false)], token);
+        _connection.Send([.. Encode(command, writeArguments, id, delimit: false),
+            .. Encode("guest-sync-delimited", w => w.WriteNumber("id"u8, marker), null, delimit: false)], deadline);
         _sent = true;
         while (true)
         {
             ReadOnlyMemory<byte>? line;
-            try { line = await _reader.ReadMessageAsync(token); }
-            catch (SocketException) { line = null; }
+            // A reset is the agent going away too.
+            try { line = Reader.ReadMessage(deadline, cancel); }
+            catch (IOException) { line = null; }
             if (line is null) { Close(ClosedBy(command)); return; }
             var span = line.Value.Span;
             var delimited = span.Length > 0 && span[0] == Delimiter;
@@ -266,27 +257,13 @@ public sealed class QgaClient : IAsyncDisposable, IDisposable
 
     QmpConnectionException ClosedBy(string command) => new($"{command}: the guest agent at {Address} closed the connection");
 
-    async Task SendAsync(byte[] request, CancellationToken token)
-    {
-        var sent = 0;
-        while (sent < request.Length) sent += await _socket.SendAsync(request.AsMemory(sent), SocketFlags.None, token);
-    }
-
     static byte[] Encode(string command, Action<Utf8JsonWriter>? writeArguments, long? id, bool delimit) =>
         QmpRequest.Encode(command, writeArguments, id, delimit ? [Delimiter] : default, "\n"u8);
-
-    static CancellationTokenSource Deadline(TimeSpan limit, CancellationToken cancel)
-    {
-        var cts = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        if (limit != Timeout.InfiniteTimeSpan) cts.CancelAfter(limit);
-        return cts;
-    }
 
     void Close(Exception reason)
     {
         if (Interlocked.CompareExchange(ref _closed, reason, null) is not null) return;
-        try { _socket.Shutdown(SocketShutdown.Both); } catch (SocketException) { } catch (ObjectDisposedException) { }
-        _socket.Dispose();
+        _connection.Dispose();
     }
 
     public void Dispose() => Close(new QmpConnectionException("closed by the client"));

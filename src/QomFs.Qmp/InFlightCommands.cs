@@ -1,0 +1,84 @@
+namespace QomFs.Qmp;
+
+/// <summary>
+/// The commands whose reply has not come yet, in the order they were sent, including those given up on (timeout,
+/// cancel): their late replies still take their turn, and are counted as stray. Once the connection has ended, for
+/// a reason kept here, every command fails with a copy of that reason.
+/// </summary>
+sealed class InFlightCommands
+{
+    readonly Lock _gate = new();
+    readonly Queue<PendingCommand> _queue = new();
+    QmpException? _ended;
+    long _strayReplies;
+
+    public bool Ended => Volatile.Read(ref _ended) is not null;
+    public long StrayReplies => Interlocked.Read(ref _strayReplies);
+
+    /// <summary>Queues a command about to be sent.</summary>
+    /// <exception cref="QmpException">the connection has ended: a copy of why.</exception>
+    public void Add(PendingCommand command)
+    {
+        lock (_gate)
+        {
+            if (_ended is not null) throw Copy(_ended);
+            _queue.Enqueue(command);
+        }
+    }
+
+    /// <summary>The command a reply answers: the oldest one sent. Null if it was given up on.</summary>
+    /// <exception cref="QmpProtocolException">a reply when no command is waiting for one.</exception>
+    public PendingCommand? TakeAnswered()
+    {
+        PendingCommand command;
+        lock (_gate)
+        {
+            if (!_queue.TryDequeue(out command!)) throw new QmpProtocolException("a reply to no command");
+            command.Answered = true;
+        }
+        if (!command.Abandoned) return command;
+        Interlocked.Increment(ref _strayReplies);
+        return null;
+    }
+
+    /// <summary>Gives up on a command: false when its reply (or the end of the connection) came first.</summary>
+    public bool Abandon(PendingCommand command)
+    {
+        lock (_gate)
+        {
+            if (command.Answered || _ended is not null) return false;
+            command.Abandoned = true;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Marks the connection ended: false if it had ended already. <paramref name="pending"/> are the commands to
+    /// fail (<see cref="Fail"/>) once the caller has closed what needs closing first.
+    /// </summary>
+    public bool End(QmpException reason, out PendingCommand[] pending)
+    {
+        lock (_gate)
+        {
+            pending = [];
+            if (_ended is not null) return false;
+            Volatile.Write(ref _ended, reason);
+            pending = [.. _queue];
+            _queue.Clear();
+            return true;
+        }
+    }
+
+    public static void Fail(PendingCommand[] pending, QmpException reason)
+    {
+        var error = Copy(reason);
+        foreach (var p in pending) p.TrySetException(error);
+    }
+
+    // Each failure its own exception, thrown from its own await, with the same type and message as the reason.
+    static QmpException Copy(QmpException reason) => reason switch
+    {
+        QmpProtocolException => new QmpProtocolException(reason.Message, reason),
+        _ => new QmpConnectionException(reason.Message, reason),
+    };
+}

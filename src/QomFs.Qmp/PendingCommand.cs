@@ -1,0 +1,12 @@
+namespace QomFs.Qmp;
+
+/// <summary>A command sent and not yet answered: completed by its reply, its deadline, its cancellation or the end of the connection.</summary>
+sealed class PendingCommand(string command) : TaskCompletionSource<QmpResult>(TaskCreationOptions.RunContinuationsAsynchronously)
+{
+    public string Command { get; } = command;
+    // Under the InFlightCommands' lock: whichever of the reply and the give-up comes first completes the command.
+    public bool Answered { get; set; }
+    public bool Abandoned { get; set; }
+    public Timer? Timer { get; set; }
+    public CancellationTokenRegistration Cancellation { get; set; }
+}
