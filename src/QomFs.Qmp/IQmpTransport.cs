@@ -8,7 +8,9 @@ namespace QomFs.Qmp;
 /// that is: libvirt's <c>virDomainQemuMonitorCommand</c> takes a request's text and returns its reply's, and its
 /// event loop calls back with events, which such a transport queues for <see cref="Receive"/>.
 /// The client matches replies to requests by their order alone, and owns the timeouts, abandoned commands and
-/// events; the transport owns the framing and whatever its encoding adds (see <see cref="QmpClientOptions.SendAheadArgument"/>).
+/// events; the transport owns the framing and whatever its encoding adds (see
+/// <see cref="QmpClientOptions.SendAheadArgument"/>). The client disposes its transport when the session ends;
+/// a <see cref="Receive"/> blocked in another thread must then return at once (null, or a QmpConnectionException).
 /// </summary>
 public interface IQmpTransport : IDisposable
 {
