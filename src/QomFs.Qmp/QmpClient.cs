@@ -203,7 +203,7 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
         {
             try
             {
-                while (!reply.Task.IsCompleted && ReadAndDispatch(Left(deadline), cancel)) { }
+                while (!reply.Task.IsCompleted && ReadAndDispatch(RawSocket.TimeLeft(deadline), cancel)) { }
             }
             catch (TimeoutException)
             {
@@ -216,9 +216,6 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
             catch (QmpException e) { Close(e); }
         }
     }
-
-    static TimeSpan Left(long deadline) =>
-        RawSocket.Remaining(deadline) is var ms && ms < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(ms);
 
     QmpTimeoutException NoReply(string command, TimeSpan limit) =>
         new($"{command}: no reply from {Address} within {limit.TotalSeconds:0.###} s");

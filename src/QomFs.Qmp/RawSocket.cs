@@ -67,6 +67,10 @@ static partial class RawSocket
     public static int Remaining(long deadline) =>
         deadline == long.MaxValue ? -1 : (int)Math.Clamp(deadline - Environment.TickCount64, 0, int.MaxValue);
 
+    /// <summary>The time left until <paramref name="deadline"/>, as a timeout: infinite for none, zero if past.</summary>
+    public static TimeSpan TimeLeft(long deadline) =>
+        Remaining(deadline) is var ms && ms < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(ms);
+
     // An errno, worded by libc: SocketException would take it for a Windows socket error code.
     public static IOException Failed(int errno) => new(Marshal.GetPInvokeErrorMessage(errno), errno);
 

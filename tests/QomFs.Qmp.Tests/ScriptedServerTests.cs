@@ -262,6 +262,33 @@ public class ScriptedServerTests
         }));
     }
 
+    [Test]
+    public async Task SentAheadPipelinedCommandsGetTheirOwnRepliesAroundARefusedOpening()
+    {
+        using var server = new ScriptedServer(async c =>
+        {
+            await ScriptedServer.Handshake(c);
+            // All three requests (and the closed opening among them) before any reply: the refusal comes second.
+            var requests = new List<string>();
+            for (var i = 0; i < 4; i++) requests.Add((await c.ReadRequestAsync()).Execute);
+            foreach (var r in requests)
+                await c.SendLineAsync(r == ""
+                    ? """{"error": {"class": "GenericError", "desc": "QMP input lacks member 'execute'"}}"""
+                    : $$"""{"return": "{{r}}"}""");
+            await c.WaitForCloseAsync(TimeSpan.FromSeconds(5));
+        });
+        await using var client = await Connect(server, new QmpClientOptions { SendAheadArgument = "path" });
+        var calls = new[]
+        {
+            client.ExecuteAsync("qom-get", w => w.WriteString("path", "/machine")),
+            client.ExecuteAsync("query-status"),
+            client.ExecuteAsync("qom-list", w => w.WriteString("path", "/")),
+        };
+        var replies = await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.That(replies.Select(r => r.ToElement().GetString()), Is.EqualTo(new[] { "qom-get", "query-status", "qom-list" }));
+        Assert.That(client.StrayReplies, Is.EqualTo(0));
+    }
+
     [TestCase("")]
     [TestCase("pa\"th")]
     [TestCase("path name")]

@@ -128,7 +128,7 @@ public sealed class QgaClient : IAsyncDisposable, IDisposable
 
     async Task<T> RunAsync<T>(string command, TimeSpan limit, long deadline, CancellationToken cancel, Func<long, CancellationToken, T> body)
     {
-        if (!await _turn.WaitAsync(Left(deadline), cancel)) throw TimedOut(command, limit);
+        if (!await _turn.WaitAsync(RawSocket.TimeLeft(deadline), cancel)) throw TimedOut(command, limit);
         try
         {
             if (_closed is not null) throw new QmpConnectionException($"the connection to the guest agent at {Address} is closed: {_closed.Message}", _closed);
@@ -162,9 +162,6 @@ public sealed class QgaClient : IAsyncDisposable, IDisposable
 
     QmpTimeoutException TimedOut(string command, TimeSpan limit) =>
         new($"{command}: no reply from the guest agent at {Address} within {limit.TotalSeconds:0.###} s");
-
-    static TimeSpan Left(long deadline) =>
-        RawSocket.Remaining(deadline) is var ms && ms < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(ms);
 
     void Sync(long deadline, CancellationToken cancel)
     {
