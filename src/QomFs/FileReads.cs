@@ -14,7 +14,7 @@ namespace QomFs;
 /// costs one thread wake-up fewer.
 /// </summary>
 /// <param name="invalidateAttributes">tells the kernel to ask for a file's attributes again.</param>
-sealed class FileReads(QomCache cache, NodeResolver nodes, FailureLog failures, Action<string> invalidateAttributes)
+sealed class FileReads(QomCache cache, FetchRecord fetches, NodeResolver nodes, FailureLog failures, Action<string> invalidateAttributes)
 {
     /// <summary>True when the kernel's page cache serves reads (a TTL); false for direct I/O.</summary>
     public bool PageCache { get; } = cache.Ttl > TimeSpan.Zero;
@@ -78,7 +78,7 @@ sealed class FileReads(QomCache cache, NodeResolver nodes, FailureLog failures, 
     async Task<int> PageReadAsync(Node node, ulong offset, Memory<byte> buffer)
     {
         // The size the kernel may have: the last value's length, or one page if none was read yet.
-        var believed = cache.TryLastFetch(node.Owner, node.Name, out var last, out _) ? last.Length : QomFileSystem.UnreadSize;
+        var believed = fetches.TryLastFetch(node.Owner, node.Name, out var last, out _) ? last.Length : QomFileSystem.UnreadSize;
         var text = await FetchAsync(node);
         if (text.Length > (long)offset + buffer.Length) _longValues[node.Path] = text;
         else _longValues.TryRemove(node.Path, out _);

@@ -9,7 +9,7 @@ namespace QomFs;
 /// and its modification time says which fetch that was, so that the kernel drops its pages when a value is
 /// refetched (see <see cref="QomFileSystem"/>'s remarks).
 /// </summary>
-sealed class NodeStat(QomCache cache, QomFsOptions options)
+sealed class NodeStat(QomCache cache, FetchRecord fetches, QomFsOptions options)
 {
     readonly bool _pageCache = cache.Ttl > TimeSpan.Zero;
     long _expiredReports;
@@ -22,7 +22,7 @@ sealed class NodeStat(QomCache cache, QomFsOptions options)
         switch (node.Kind)
         {
             case NodeKind.Directory:
-                time = time.AddTicks(cache.ListingGeneration(node.Path));
+                time = time.AddTicks(fetches.ListingGeneration(node.Path));
                 stat.Mode = FuseStat.S_IFDIR | 0b111_101_101;
                 stat.LinkCount = 2;
                 stat.BlockSize = 4096;
@@ -41,7 +41,7 @@ sealed class NodeStat(QomCache cache, QomFsOptions options)
                 // while its first read was in flight, would read on past the value as zeros.
                 // (Run only waits: the read that started the fetch reports how it ended.)
                 if (cache.TryGetFetchInFlight(node.Owner, node.Name, out var fetch)) ThreadPump.Run(() => fetch);
-                if (cache.TryLastFetch(node.Owner, node.Name, out var last, out var cached))
+                if (fetches.TryLastFetch(node.Owner, node.Name, out var last, out var cached))
                 {
                     // Once read, a file never shows one page again: a page the kernel could not drop would then
                     // read on past the value, as zeros.
@@ -63,5 +63,5 @@ sealed class NodeStat(QomCache cache, QomFsOptions options)
     /// keeps the time an unread file shows: the kernel trimmed the size to the value's length when it read it, so
     /// nothing changed and its pages stay; a first value exactly one page long would look unread, hence 1 then.
     /// </summary>
-    static long CachedTicks(QomFetch f) => f.Generation == 0 && f.Length != QomFileSystem.UnreadSize ? 0 : 2L * f.Generation + 1;
+    static long CachedTicks(ValueFetch f) => f.Generation == 0 && f.Length != QomFileSystem.UnreadSize ? 0 : 2L * f.Generation + 1;
 }

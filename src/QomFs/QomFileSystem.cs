@@ -21,7 +21,7 @@ namespace QomFs;
 /// cache (TTL 0) files are opened with direct I/O and every read(2) reaches QEMU.
 /// Directories work the same way with a TTL: OpenDir answers ENOSYS, so the kernel sends no OPENDIR or
 /// RELEASEDIR and keeps each listing it reads until the directory's modification time changes. That time is
-/// the generation of our listing of it (<see cref="QomCache.ListingGeneration"/>): once ours expires, the next
+/// the generation of our listing of it (<see cref="FetchRecord.ListingGeneration"/>): once ours expires, the next
 /// attribute refresh shows the generation a new qom-list will have, and the kernel reads the directory again.
 /// </remarks>
 public sealed class QomFileSystem : IFuseFileSystem
@@ -50,9 +50,10 @@ public sealed class QomFileSystem : IFuseFileSystem
         _cache = cache;
         _options = options;
         var failures = new FailureLog(log);
+        var fetches = new FetchRecord(cache);
         _nodes = new NodeResolver(cache);
-        _stat = new NodeStat(cache, options);
-        _reads = new FileReads(cache, _nodes, failures, path => Mount?.Invalidate(path, attributesOnly: true));
+        _stat = new NodeStat(cache, fetches, options);
+        _reads = new FileReads(cache, fetches, _nodes, failures, path => Mount?.Invalidate(path, attributesOnly: true));
         _writes = new HeldWrites((node, value) => cache.SetTextAsync(node.Owner, node.Property!, value), failures,
             options.MaxWriteBytes, TimeProvider.System);
         _xattrs = new ExtendedAttributes(cache);
