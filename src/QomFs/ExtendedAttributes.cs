@@ -11,30 +11,30 @@ namespace QomFs;
 sealed class ExtendedAttributes(QomCache cache)
 {
     /// <summary>getxattr(2): the value's length, or a negated errno.</summary>
-    public int Get(Node node, string wanted, Span<byte> value)
+    public int Get(QomEntry entry, string wanted, Span<byte> value)
     {
         // Not one of ours (ls -l asks every entry for security.selinux): no value needs computing, or fetching.
         if (!wanted.StartsWith("user.qom.", StringComparison.Ordinal)) return -Errno.ENODATA;
-        var attribute = Of(node).FirstOrDefault(a => a.Name == wanted);
+        var attribute = Of(entry).FirstOrDefault(a => a.Name == wanted);
         return attribute.Name is null ? -Errno.ENODATA : FuseXAttr.Copy(Encoding.UTF8.GetBytes(attribute.Value), value);
     }
 
     /// <summary>listxattr(2): the names' length, or a negated errno.</summary>
-    public int List(Node node, Span<byte> list)
+    public int List(QomEntry entry, Span<byte> list)
     {
         var names = new StringBuilder();
-        foreach (var (name, _) in Of(node)) names.Append(name).Append('\0');
+        foreach (var (name, _) in Of(entry)) names.Append(name).Append('\0');
         return FuseXAttr.Copy(Encoding.UTF8.GetBytes(names.ToString()), list);
     }
 
-    IEnumerable<(string Name, string Value)> Of(Node node)
+    IEnumerable<(string Name, string Value)> Of(QomEntry entry)
     {
-        if (node.Property is null)
+        if (entry.Property is null)
         {
             yield return ("user.qom.type", Encoding.UTF8.GetString(FuseWorker.Run(() => cache.GetTextAsync(QomPath.Root, "type"), ErrnoMapping.ForRead)).TrimEnd('\n'));
             yield break;
         }
-        var p = FuseWorker.Run(() => cache.DescribeAsync(node.Owner, node.Name), ErrnoMapping.ForRead) ?? node.Property;
+        var p = FuseWorker.Run(() => cache.DescribeAsync(entry.Owner, entry.Name), ErrnoMapping.ForRead) ?? entry.Property;
         yield return ("user.qom.type", p.Type);
         if (p.Description is { } d) yield return ("user.qom.description", d);
         if (p.DefaultValue is { } v) yield return ("user.qom.default-value", ValueCodec.FormatText(Encoding.UTF8.GetBytes(v.GetRawText())).TrimEnd('\n'));

@@ -5,7 +5,7 @@ namespace QomFs;
 
 /// <summary>
 /// What the cache fetched, kept after it expires: each value's latest fetch and each object's latest listing,
-/// numbered. Attributes come from it (<see cref="NodeStat"/>): a file's size and modification time, and a
+/// numbered. Attributes come from it (<see cref="EntryStat"/>): a file's size and modification time, and a
 /// directory's modification time, must change when what the kernel cached from them may have. Bounded by the
 /// properties ever read and the objects ever listed. Records nothing while the cache is off.
 /// </summary>

@@ -14,7 +14,7 @@ namespace QomFs;
 /// costs one thread wake-up fewer.
 /// </summary>
 /// <param name="invalidateAttributes">tells the kernel to ask for a file's attributes again.</param>
-sealed class FileReads(QomCache cache, FetchRecord fetches, NodeResolver nodes, FailureLog failures, Action<string> invalidateAttributes)
+sealed class FileReads(QomCache cache, FetchRecord fetches, EntryResolver entries, FailureLog failures, Action<string> invalidateAttributes)
 {
     /// <summary>True when the kernel's page cache serves reads (a TTL); false for direct I/O.</summary>
     public bool PageCache { get; } = cache.Ttl > TimeSpan.Zero;
@@ -41,7 +41,7 @@ sealed class FileReads(QomCache cache, FetchRecord fetches, NodeResolver nodes, 
         PageCache ? PageRead(path, offset, buffer) : DirectRead(path, offset, buffer, handle);
 
     /// <summary>Where a link points: relative within the mount, or <see cref="QomFileSystem.UnsetLinkTarget"/>.</summary>
-    public string LinkTarget(Node link)
+    public string LinkTarget(QomEntry link)
     {
         var text = Encoding.UTF8.GetString(FuseWorker.Run(() => cache.GetTextAsync(link.Owner, link.Name), ErrnoMapping.ForRead)).TrimEnd('\n');
         return text.Length == 0 ? QomFileSystem.UnsetLinkTarget
@@ -53,8 +53,8 @@ sealed class FileReads(QomCache cache, FetchRecord fetches, NodeResolver nodes, 
     {
         // Later pages of a long value come from the value its first page came from.
         if (offset != 0 && _longValues.TryGetValue(path, out var text)) return new(Copy(text, offset, buffer.Span));
-        var node = nodes.ResolveFile(path);
-        return new(InlineContinuations.Run(() => PageReadAsync(node, offset, buffer)));
+        var entry = entries.ResolveFile(path);
+        return new(InlineContinuations.Run(() => PageReadAsync(entry, offset, buffer)));
     }
 
     ValueTask<int> DirectRead(string path, ulong offset, Memory<byte> buffer, ulong handle)
@@ -62,36 +62,36 @@ sealed class FileReads(QomCache cache, FetchRecord fetches, NodeResolver nodes, 
         // An open file reads one snapshot of its value, fetched afresh at offset 0.
         if (!_snapshots.TryGetValue(handle, out var snapshot)) throw new FuseException(Errno.EBADF);
         if (offset != 0 && snapshot.Length != 0) return new(Copy(snapshot, offset, buffer.Span));
-        var node = nodes.ResolveFile(path);
-        return new(InlineContinuations.Run(() => SnapshotAsync(node, offset, buffer, handle, snapshot)));
+        var entry = entries.ResolveFile(path);
+        return new(InlineContinuations.Run(() => SnapshotAsync(entry, offset, buffer, handle, snapshot)));
     }
 
     // The rest of these two runs on the thread that receives the value: nothing after the fetch may wait for QMP.
 
-    async Task<int> SnapshotAsync(Node node, ulong offset, Memory<byte> buffer, ulong handle, byte[] previous)
+    async Task<int> SnapshotAsync(QomEntry entry, ulong offset, Memory<byte> buffer, ulong handle, byte[] previous)
     {
-        var text = await FetchAsync(node);
+        var text = await FetchAsync(entry);
         _snapshots.TryUpdate(handle, text, previous); // not if the file was closed meanwhile
         return Copy(text, offset, buffer.Span);
     }
 
-    async Task<int> PageReadAsync(Node node, ulong offset, Memory<byte> buffer)
+    async Task<int> PageReadAsync(QomEntry entry, ulong offset, Memory<byte> buffer)
     {
         // The size the kernel may have: the last value's length, or one page if none was read yet.
-        var believed = fetches.TryLastFetch(node.Owner, node.Name, out var last, out _) ? last.Length : QomFileSystem.UnreadSize;
-        var text = await FetchAsync(node);
-        if (text.Length > (long)offset + buffer.Length) _longValues[node.Path] = text;
-        else _longValues.TryRemove(node.Path, out _);
+        var believed = fetches.TryLastFetch(entry.Owner, entry.Name, out var last, out _) ? last.Length : QomFileSystem.UnreadSize;
+        var text = await FetchAsync(entry);
+        if (text.Length > (long)offset + buffer.Length) _longValues[entry.Path] = text;
+        else _longValues.TryRemove(entry.Path, out _);
         // A value longer than that would end early: make the kernel ask for the attributes again, which now give
         // the value's length, before it reads on.
-        if (text.Length > Math.Min(believed, (long)offset + buffer.Length)) invalidateAttributes(node.Path);
+        if (text.Length > Math.Min(believed, (long)offset + buffer.Length)) invalidateAttributes(entry.Path);
         return Copy(text, offset, buffer.Span);
     }
 
-    async Task<byte[]> FetchAsync(Node node)
+    async Task<byte[]> FetchAsync(QomEntry entry)
     {
-        try { return await cache.GetTextAsync(node.Owner, node.Name); }
-        catch (Exception e) when (e is not FuseException) { throw new FuseException(failures.Read(node.Path, e), e.Message, e); }
+        try { return await cache.GetTextAsync(entry.Owner, entry.Name); }
+        catch (Exception e) when (e is not FuseException) { throw new FuseException(failures.Read(entry.Path, e), e.Message, e); }
     }
 
     static int Copy(byte[] text, ulong offset, Span<byte> buffer)

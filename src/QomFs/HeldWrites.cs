@@ -12,7 +12,7 @@ namespace QomFs;
 /// <param name="set">sets a value (a QMP task); its failure becomes the write's errno via <see cref="ErrnoMapping.ForWrite"/>.</param>
 /// <param name="maxBytes">the largest value a write may set; more is EFBIG.</param>
 /// <param name="time">the clock of the hold timers.</param>
-sealed class HeldWrites(Func<Node, byte[], Task> set, FailureLog failures, int maxBytes, TimeProvider time)
+sealed class HeldWrites(Func<QomEntry, byte[], Task> set, FailureLog failures, int maxBytes, TimeProvider time)
 {
     /// <summary>How long a held write waits for the write that continues it.</summary>
     public static readonly TimeSpan HoldTime = TimeSpan.FromMilliseconds(100);
@@ -25,11 +25,11 @@ sealed class HeldWrites(Func<Node, byte[], Task> set, FailureLog failures, int m
     readonly ConcurrentLru<string, byte[]> _written = new(64);
 
     /// <summary>
-    /// A write of <paramref name="data"/> at <paramref name="offset"/> to the file <paramref name="node"/> at
+    /// A write of <paramref name="data"/> at <paramref name="offset"/> to the file <paramref name="entry"/> at
     /// <paramref name="path"/>; <paramref name="append"/> for a file opened with O_APPEND.
     /// </summary>
     /// <returns>the bytes written, or a negated errno.</returns>
-    public int Write(string path, Node node, ulong offset, ReadOnlySpan<byte> data, bool append)
+    public int Write(string path, QomEntry entry, ulong offset, ReadOnlySpan<byte> data, bool append)
     {
         lock (_gate)
         {
@@ -37,7 +37,7 @@ sealed class HeldWrites(Func<Node, byte[], Task> set, FailureLog failures, int m
             var fresh = offset == 0 || append;
             var continues = held is not null && !fresh && (ulong)held.Value.Length == offset;
             // A held value that this write does not continue was whole: set it before anything else.
-            if (held is not null && !continues) Set(path, held.Node, held.Value);
+            if (held is not null && !continues) Set(path, held.Entry, held.Value);
             byte[] value;
             if (fresh) value = data.ToArray();
             else if (continues) value = [.. held!.Value, .. data];
@@ -47,12 +47,12 @@ sealed class HeldWrites(Func<Node, byte[], Task> set, FailureLog failures, int m
             if (value.Length > maxBytes) return -Errno.EFBIG;
             if (data.Length > 0 && data.Length % PageSize == 0)
             {
-                var waiting = new Held(value, node);
+                var waiting = new Held(value, entry);
                 _held[path] = waiting;
                 waiting.Timer = time.CreateTimer(_ => SetHeld(path, waiting), null, HoldTime, Timeout.InfiniteTimeSpan);
                 return data.Length;
             }
-            var errno = Set(path, node, value);
+            var errno = Set(path, entry, value);
             return errno == 0 ? data.Length : -errno;
         }
     }
@@ -90,16 +90,16 @@ sealed class HeldWrites(Func<Node, byte[], Task> set, FailureLog failures, int m
         {
             if (!_held.TryGetValue(path, out var held) || (only is not null && held != only)) return;
             TakeHeld(path);
-            Set(path, held.Node, held.Value);
+            Set(path, held.Entry, held.Value);
         }
     }
 
     // Under _gate. Returns 0 or the errno.
-    int Set(string path, Node node, byte[] value)
+    int Set(string path, QomEntry entry, byte[] value)
     {
         try
         {
-            FuseWorker.Run(() => set(node, value), ErrnoMapping.ForWrite);
+            FuseWorker.Run(() => set(entry, value), ErrnoMapping.ForWrite);
             _written.AddOrUpdate(path, value);
             return 0;
         }
@@ -110,10 +110,10 @@ sealed class HeldWrites(Func<Node, byte[], Task> set, FailureLog failures, int m
         }
     }
 
-    sealed class Held(byte[] value, Node node)
+    sealed class Held(byte[] value, QomEntry entry)
     {
         public byte[] Value { get; } = value;
-        public Node Node { get; } = node;
+        public QomEntry Entry { get; } = entry;
         public ITimer? Timer { get; set; }
     }
 }

@@ -7,8 +7,8 @@ namespace QomFs;
 /// <summary>
 /// The QOM tree as files: objects are directories, <c>child&lt;&gt;</c> properties subdirectories, <c>link&lt;&gt;</c>
 /// properties symlinks, every other property a file whose text is the codec's. The only class that knows both
-/// FUSE and QOM: it turns each FUSE call into a call of the part that does it (<see cref="NodeResolver"/>,
-/// <see cref="NodeStat"/>, <see cref="FileReads"/>, <see cref="HeldWrites"/>, <see cref="ExtendedAttributes"/>).
+/// FUSE and QOM: it turns each FUSE call into a call of the part that does it (<see cref="EntryResolver"/>,
+/// <see cref="EntryStat"/>, <see cref="FileReads"/>, <see cref="HeldWrites"/>, <see cref="ExtendedAttributes"/>).
 /// Values are fetched only when a file is read: listings and attributes never cost a qom-get.
 /// (Where QEMU has qom-list-get, a listing brings its values for the same one command; see <see cref="QomCache"/>.)
 /// </summary>
@@ -39,8 +39,8 @@ public sealed class QomFileSystem : IFuseFileSystem
 
     readonly QomCache _cache;
     readonly QomFsOptions _options;
-    readonly NodeResolver _nodes;
-    readonly NodeStat _stat;
+    readonly EntryResolver _entries;
+    readonly EntryStat _stat;
     readonly FileReads _reads;
     readonly HeldWrites _writes;
     readonly ExtendedAttributes _xattrs;
@@ -51,10 +51,10 @@ public sealed class QomFileSystem : IFuseFileSystem
         _options = options;
         var failures = new FailureLog(log);
         var fetches = new FetchRecord(cache);
-        _nodes = new NodeResolver(cache);
-        _stat = new NodeStat(cache, fetches, options);
-        _reads = new FileReads(cache, fetches, _nodes, failures, path => Mount?.Invalidate(path, attributesOnly: true));
-        _writes = new HeldWrites((node, value) => cache.SetTextAsync(node.Owner, node.Property!, value), failures,
+        _entries = new EntryResolver(cache);
+        _stat = new EntryStat(cache, fetches, options);
+        _reads = new FileReads(cache, fetches, _entries, failures, path => Mount?.Invalidate(path, attributesOnly: true));
+        _writes = new HeldWrites((entry, value) => cache.SetTextAsync(entry.Owner, entry.Property!, value), failures,
             options.MaxWriteBytes, TimeProvider.System);
         _xattrs = new ExtendedAttributes(cache);
     }
@@ -64,22 +64,22 @@ public sealed class QomFileSystem : IFuseFileSystem
 
     public int GetAttr(ReadOnlySpan<byte> path, ref FuseStat stat, FuseFileInfoRef fi)
     {
-        _stat.Fill(_nodes.Resolve(FusePath.GetString(path)), ref stat);
+        _stat.Fill(_entries.Resolve(FusePath.GetString(path)), ref stat);
         return 0;
     }
 
     public int ReadDir(ReadOnlySpan<byte> path, ref FuseDirectoryFiller filler, ulong offset, FuseReadDirFlags flags, FuseFileInfoRef fi)
     {
-        var node = _nodes.Resolve(FusePath.GetString(path));
-        if (node.Kind != NodeKind.Directory) return -Errno.ENOTDIR;
-        var listing = FuseWorker.Run(() => _cache.ListAsync(node.Path), ErrnoMapping.ForRead);
+        var entry = _entries.Resolve(FusePath.GetString(path));
+        if (entry.Kind != QomEntryKind.Directory) return -Errno.ENOTDIR;
+        var listing = FuseWorker.Run(() => _cache.ListAsync(entry.Path), ErrnoMapping.ForRead);
         var stat = default(FuseStat);
-        _stat.Fill(node, ref stat);
+        _stat.Fill(entry, ref stat);
         if (!filler.Add(".", stat) || !filler.Add("..")) return 0;
         foreach (var p in listing.Properties)
         {
             stat = default;
-            _stat.Fill(Node.Of(QomPath.Combine(node.Path, p.Name), p), ref stat);
+            _stat.Fill(QomEntry.Of(QomPath.Combine(entry.Path, p.Name), p), ref stat);
             if (!filler.Add(p.Name, stat)) break;
         }
         return 0;
@@ -87,9 +87,9 @@ public sealed class QomFileSystem : IFuseFileSystem
 
     public int ReadLink(ReadOnlySpan<byte> path, Span<byte> buffer)
     {
-        var node = _nodes.Resolve(FusePath.GetString(path));
-        if (node.Kind != NodeKind.Link) return -Errno.EINVAL;
-        var bytes = Encoding.UTF8.GetBytes(_reads.LinkTarget(node));
+        var entry = _entries.Resolve(FusePath.GetString(path));
+        if (entry.Kind != QomEntryKind.Link) return -Errno.EINVAL;
+        var bytes = Encoding.UTF8.GetBytes(_reads.LinkTarget(entry));
         var n = Math.Min(bytes.Length, buffer.Length - 1);
         bytes.AsSpan(0, n).CopyTo(buffer);
         buffer[n] = 0;
@@ -98,8 +98,8 @@ public sealed class QomFileSystem : IFuseFileSystem
 
     public int Open(ReadOnlySpan<byte> path, ref FuseFileInfo fi)
     {
-        var node = _nodes.Resolve(FusePath.GetString(path));
-        if (node.Kind != NodeKind.File) return node.Kind == NodeKind.Directory ? -Errno.EISDIR : -Errno.EINVAL;
+        var entry = _entries.Resolve(FusePath.GetString(path));
+        if (entry.Kind != QomEntryKind.File) return entry.Kind == QomEntryKind.Directory ? -Errno.EISDIR : -Errno.EINVAL;
         if (_options.ReadOnly && fi.AccessMode != 0) return -Errno.EROFS;
         // No OPEN, RELEASE or per-open state from now on, for every file: see the remarks above.
         if (_reads.PageCache) return -Errno.ENOSYS;
@@ -115,14 +115,14 @@ public sealed class QomFileSystem : IFuseFileSystem
     public int Write(ReadOnlySpan<byte> path, ulong offset, ReadOnlySpan<byte> data, ref FuseFileInfo fi)
     {
         var name = FusePath.GetString(path);
-        return _writes.Write(name, _nodes.ResolveFile(name), offset, data, append: (fi.Flags & O_APPEND) != 0);
+        return _writes.Write(name, _entries.ResolveFile(name), offset, data, append: (fi.Flags & O_APPEND) != 0);
     }
 
     public int Truncate(ReadOnlySpan<byte> path, ulong length, FuseFileInfoRef fi)
     {
         if (_options.ReadOnly) return -Errno.EROFS;
         var name = FusePath.GetString(path);
-        if (_nodes.Resolve(name).Kind != NodeKind.File) return -Errno.EINVAL;
+        if (_entries.Resolve(name).Kind != QomEntryKind.File) return -Errno.EINVAL;
         // open(O_TRUNC) truncates before the writes of a new value; any other length means nothing for a value.
         if (length != 0) return -Errno.EINVAL;
         _writes.Truncated(name);
@@ -147,21 +147,21 @@ public sealed class QomFileSystem : IFuseFileSystem
     // `touch` on a property file: nothing to store, but not an error.
     public int Utimens(ReadOnlySpan<byte> path, in FuseTimespec access, in FuseTimespec modification, FuseFileInfoRef fi)
     {
-        _nodes.Resolve(FusePath.GetString(path));
+        _entries.Resolve(FusePath.GetString(path));
         return _options.ReadOnly ? -Errno.EROFS : 0;
     }
 
     public int Create(ReadOnlySpan<byte> path, uint mode, ref FuseFileInfo fi)
     {
-        _nodes.Resolve(QomPath.Parent(FusePath.GetString(path)));
+        _entries.Resolve(QomPath.Parent(FusePath.GetString(path)));
         return _options.ReadOnly ? -Errno.EROFS : -Errno.EACCES;
     }
 
     public int GetXAttr(ReadOnlySpan<byte> path, ReadOnlySpan<byte> name, Span<byte> value) =>
-        _xattrs.Get(_nodes.Resolve(FusePath.GetString(path)), Encoding.UTF8.GetString(name), value);
+        _xattrs.Get(_entries.Resolve(FusePath.GetString(path)), Encoding.UTF8.GetString(name), value);
 
     public int ListXAttr(ReadOnlySpan<byte> path, Span<byte> list) =>
-        _xattrs.List(_nodes.Resolve(FusePath.GetString(path)), list);
+        _xattrs.List(_entries.Resolve(FusePath.GetString(path)), list);
 
     public int StatFs(ReadOnlySpan<byte> path, ref FuseStatVfs stat)
     {

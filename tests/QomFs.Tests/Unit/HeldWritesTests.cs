@@ -12,16 +12,16 @@ public class HeldWritesTests
     const string Path = "/machine/v";
     const int Page = 4096;
 
-    static readonly Node File = Node.Of(Path, new QomProperty { Name = "v", Type = "str" });
+    static readonly QomEntry File = QomEntry.Of(Path, new QomProperty { Name = "v", Type = "str" });
 
     readonly FakeTime _time = new();
     readonly List<string> _set = [];
     readonly StringWriter _log = new();
     Func<byte[], Exception?> _failure = _ => null;
 
-    HeldWrites NewWrites(int maxBytes = 64 * 1024) => new((node, value) =>
+    HeldWrites NewWrites(int maxBytes = 64 * 1024) => new((entry, value) =>
     {
-        _set.Add(node.Path + "=" + Encoding.UTF8.GetString(value));
+        _set.Add(entry.Path + "=" + Encoding.UTF8.GetString(value));
         return _failure(value) is { } e ? Task.FromException(e) : Task.CompletedTask;
     }, new FailureLog(new DaemonLog(_log)), maxBytes, _time);
 
@@ -149,7 +149,7 @@ public class HeldWritesTests
     public void SetAllSetsEveryHeldValue()
     {
         var writes = NewWrites();
-        var other = Node.Of("/machine/w", new QomProperty { Name = "w", Type = "str" });
+        var other = QomEntry.Of("/machine/w", new QomProperty { Name = "w", Type = "str" });
         writes.Write(Path, File, 0, Text(Pages(1)), append: false);
         writes.Write(other.Path, other, 0, Text(Pages(1, 'w')), append: false);
         writes.SetAll();

@@ -5,29 +5,29 @@ using QomFs.Qom;
 namespace QomFs;
 
 /// <summary>
-/// A node's attributes (stat), from what is cached: never a qom-get. A file's size is its last value's length,
+/// An entry's attributes (stat), from what is cached: never a qom-get. A file's size is its last value's length,
 /// and its modification time says which fetch that was, so that the kernel drops its pages when a value is
 /// refetched (see <see cref="QomFileSystem"/>'s remarks).
 /// </summary>
-sealed class NodeStat(QomCache cache, FetchRecord fetches, QomFsOptions options)
+sealed class EntryStat(QomCache cache, FetchRecord fetches, QomFsOptions options)
 {
     readonly bool _pageCache = cache.Ttl > TimeSpan.Zero;
     long _expiredReports;
 
-    public void Fill(Node node, ref FuseStat stat)
+    public void Fill(QomEntry entry, ref FuseStat stat)
     {
         stat.Uid = options.Uid;
         stat.Gid = options.Gid;
         var time = options.MountTime;
-        switch (node.Kind)
+        switch (entry.Kind)
         {
-            case NodeKind.Directory:
-                time = time.AddTicks(fetches.ListingGeneration(node.Path));
+            case QomEntryKind.Directory:
+                time = time.AddTicks(fetches.ListingGeneration(entry.Path));
                 stat.Mode = FuseStat.S_IFDIR | 0b111_101_101;
                 stat.LinkCount = 2;
                 stat.BlockSize = 4096;
                 break;
-            case NodeKind.Link:
+            case QomEntryKind.Link:
                 stat.Mode = FuseStat.S_IFLNK | 0b111_111_111;
                 stat.LinkCount = 1;
                 stat.BlockSize = 4096;
@@ -40,8 +40,8 @@ sealed class NodeStat(QomCache cache, FetchRecord fetches, QomFsOptions options)
                 // trim a file to the end of a read if attributes came meanwhile, so an unread file's page, shown
                 // while its first read was in flight, would read on past the value as zeros.
                 // (Run only waits: the read that started the fetch reports how it ended.)
-                if (cache.TryGetFetchInFlight(node.Owner, node.Name, out var fetch)) ThreadPump.Run(() => fetch);
-                if (fetches.TryLastFetch(node.Owner, node.Name, out var last, out var cached))
+                if (cache.TryGetFetchInFlight(entry.Owner, entry.Name, out var fetch)) ThreadPump.Run(() => fetch);
+                if (fetches.TryLastFetch(entry.Owner, entry.Name, out var last, out var cached))
                 {
                     // Once read, a file never shows one page again: a page the kernel could not drop would then
                     // read on past the value, as zeros.
