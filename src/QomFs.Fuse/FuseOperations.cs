@@ -67,7 +67,7 @@ internal static unsafe class FuseOperations
     {
         var errno = Errno.EIO;
         if (e is FuseException f) errno = f.Errno;
-        else Report(MountState.Of(req), e);
+        else Report(MountState.FromRequest(req), e);
         LibFuse.ReplyErr(req, errno);
     }
 
@@ -159,7 +159,7 @@ internal static unsafe class FuseOperations
     {
         try
         {
-            var s = MountState.For(req);
+            var s = MountState.EnterCallback(req);
             ReplyEntry(req, s, parent, name, PathOf(s, parent, name));
         }
         catch (Exception e) { Fail(req, e); }
@@ -168,14 +168,14 @@ internal static unsafe class FuseOperations
     [UnmanagedCallersOnly]
     static void Forget(nint req, ulong node, ulong count)
     {
-        MountState.For(req).Nodes.Forget(node, count);
+        MountState.EnterCallback(req).Nodes.Forget(node, count);
         LibFuse.ReplyNone(req);
     }
 
     [UnmanagedCallersOnly]
     static void ForgetMulti(nint req, nuint count, FuseForgetData* forgets)
     {
-        var nodes = MountState.For(req).Nodes;
+        var nodes = MountState.EnterCallback(req).Nodes;
         for (nuint i = 0; i < count; i++) nodes.Forget(forgets[i].Ino, forgets[i].NLookup);
         LibFuse.ReplyNone(req);
     }
@@ -185,7 +185,7 @@ internal static unsafe class FuseOperations
     {
         try
         {
-            var s = MountState.For(req);
+            var s = MountState.EnterCallback(req);
             ReplyAttr(req, s, node, PathOf(s, node), fi);
         }
         catch (Exception e) { Fail(req, e); }
@@ -197,7 +197,7 @@ internal static unsafe class FuseOperations
     {
         try
         {
-            var s = MountState.For(req);
+            var s = MountState.EnterCallback(req);
             var fs = s.FileSystem;
             var path = PathOf(s, node);
             var info = new FuseFileInfoRef(fi);
@@ -231,7 +231,7 @@ internal static unsafe class FuseOperations
     {
         try
         {
-            var s = MountState.For(req);
+            var s = MountState.EnterCallback(req);
             var target = stackalloc byte[MaxReadLink];
             var buffer = new Span<byte>(target, MaxReadLink);
             buffer.Clear();
@@ -259,7 +259,7 @@ internal static unsafe class FuseOperations
     /// <summary>Mknod and Mkdir: made, then looked up for the kernel.</summary>
     static void ServeMake(nint req, ulong parent, byte* name, Func<IFuseFileSystem, byte[], int> make)
     {
-        var s = MountState.For(req);
+        var s = MountState.EnterCallback(req);
         var path = PathOf(s, parent, name);
         var r = make(s.FileSystem, path);
         if (r < 0) Status(req, r);
@@ -283,7 +283,7 @@ internal static unsafe class FuseOperations
     /// <summary>Unlink and Rmdir: once removed, the name's node (if the kernel holds it) has no path any more.</summary>
     static void ServeRemove(nint req, ulong parent, byte* name, bool directory)
     {
-        var s = MountState.For(req);
+        var s = MountState.EnterCallback(req);
         var path = PathOf(s, parent, name);
         var r = directory ? s.FileSystem.Rmdir(path) : s.FileSystem.Unlink(path);
         if (r == 0) s.Nodes.Unlinked(parent, Name(name));
@@ -295,7 +295,7 @@ internal static unsafe class FuseOperations
     {
         try
         {
-            var s = MountState.For(req);
+            var s = MountState.EnterCallback(req);
             var r = s.FileSystem.Rename(PathOf(s, parent, name), PathOf(s, newParent, newName), flags);
             if (r == 0 && (flags & RenameExchange) != 0) s.Nodes.Exchanged(parent, Name(name), newParent, Name(newName));
             else if (r == 0) s.Nodes.Renamed(parent, Name(name), newParent, Name(newName));
@@ -317,7 +317,7 @@ internal static unsafe class FuseOperations
     /// </summary>
     static void ServeOpen(nint req, ulong node, FuseFileInfo* fi, bool directory)
     {
-        var s = MountState.For(req);
+        var s = MountState.EnterCallback(req);
         var fs = s.FileSystem;
         var path = PathOf(s, node);
         var r = directory ? fs.OpenDir(path, ref *fi) : fs.Open(path, ref *fi);
@@ -345,7 +345,7 @@ internal static unsafe class FuseOperations
         ValueTask<int> read;
         try
         {
-            s = MountState.For(req);
+            s = MountState.EnterCallback(req);
             read = s.FileSystem.ReadAsync(PathOf(s, node), (ulong)offset, buffer.AsMemory(0, (int)size), *fi);
         }
         catch (Exception e) { read = ValueTask.FromException<int>(e); }
@@ -381,7 +381,7 @@ internal static unsafe class FuseOperations
     {
         try
         {
-            var s = MountState.For(req);
+            var s = MountState.EnterCallback(req);
             var r = s.FileSystem.Write(PathOf(s, node), (ulong)offset, new ReadOnlySpan<byte>(data, (int)size), ref *fi);
             if (r < 0) Status(req, r);
             else LibFuse.ReplyWrite(req, (nuint)Count(r, size));
@@ -394,7 +394,7 @@ internal static unsafe class FuseOperations
     {
         try
         {
-            var s = MountState.For(req);
+            var s = MountState.EnterCallback(req);
             Status(req, s.FileSystem.Flush(PathOf(s, node), ref *fi));
         }
         catch (Exception e) { Fail(req, e); }
@@ -405,7 +405,7 @@ internal static unsafe class FuseOperations
     {
         try
         {
-            var s = MountState.For(req);
+            var s = MountState.EnterCallback(req);
             s.FileSystem.Release(PathOf(s, node), ref *fi);
             Status(req, 0); // the kernel does not wait for, nor look at, the result
         }
@@ -432,7 +432,7 @@ internal static unsafe class FuseOperations
         var buffer = ArrayPool<byte>.Shared.Rent((int)size);
         try
         {
-            var s = MountState.For(req);
+            var s = MountState.EnterCallback(req);
             fixed (byte* b = buffer)
             {
                 var filler = new FuseDirectoryFiller(req, b, size, (ulong)offset, plus, node, s);
@@ -451,7 +451,7 @@ internal static unsafe class FuseOperations
     {
         try
         {
-            var s = MountState.For(req);
+            var s = MountState.EnterCallback(req);
             s.FileSystem.ReleaseDir(PathOf(s, node), ref *fi);
             Status(req, 0);
         }
@@ -463,7 +463,7 @@ internal static unsafe class FuseOperations
     {
         try
         {
-            var s = MountState.For(req);
+            var s = MountState.EnterCallback(req);
             var stat = default(FuseStatVfs);
             var r = s.FileSystem.StatFs(PathOf(s, node), ref stat);
             if (r < 0) Status(req, r);
@@ -477,7 +477,7 @@ internal static unsafe class FuseOperations
     {
         try
         {
-            var s = MountState.For(req);
+            var s = MountState.EnterCallback(req);
             var path = PathOf(s, node);
             XAttrReply(req, size, buffer => s.FileSystem.GetXAttr(path, Name(name), buffer));
         }
@@ -489,7 +489,7 @@ internal static unsafe class FuseOperations
     {
         try
         {
-            var s = MountState.For(req);
+            var s = MountState.EnterCallback(req);
             var path = PathOf(s, node);
             XAttrReply(req, size, buffer => s.FileSystem.ListXAttr(path, buffer));
         }
@@ -523,7 +523,7 @@ internal static unsafe class FuseOperations
     {
         try
         {
-            var s = MountState.For(req);
+            var s = MountState.EnterCallback(req);
             Status(req, s.FileSystem.Access(PathOf(s, node), mask));
         }
         catch (Exception e) { Fail(req, e); }
@@ -534,7 +534,7 @@ internal static unsafe class FuseOperations
     {
         try
         {
-            var s = MountState.For(req);
+            var s = MountState.EnterCallback(req);
             var path = PathOf(s, parent, name);
             var r = s.FileSystem.Create(path, mode, ref *fi);
             if (r < 0)

@@ -29,15 +29,15 @@ internal sealed class MountState(IFuseFileSystem fileSystem, FuseMountOptions op
     /// this thread's <see cref="FuseContext.Current"/>. A copy, so that it never points into a request answered
     /// since (a read may be answered on another thread, after its callback returned).
     /// </summary>
-    public static unsafe MountState For(nint request)
+    public static unsafe MountState EnterCallback(nint request)
     {
         var c = LibFuse.ReqCtx(request);
         _caller = new FuseContext(c->Uid, c->Gid, c->Pid, c->Umask);
-        return Of(request);
+        return FromRequest(request);
     }
 
-    /// <summary>The state of <paramref name="request"/>'s mount, from any thread.</summary>
-    public static unsafe MountState Of(nint request) => FromUserData(LibFuse.ReqUserData(request));
+    /// <summary>The state of <paramref name="request"/>'s mount, from any thread; <see cref="Caller"/> stays as it was.</summary>
+    public static unsafe MountState FromRequest(nint request) => FromUserData(LibFuse.ReqUserData(request));
 
     /// <summary>Who made the request this thread serves or served last; zeros on threads that never served one.</summary>
     public static FuseContext Caller => _caller;

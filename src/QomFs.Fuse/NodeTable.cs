@@ -12,10 +12,11 @@ internal sealed class NodeTable
 {
     public const ulong RootId = 1;
 
-    sealed class Node(ulong id, Node? parent, string name)
+    /// <summary>A node the kernel holds: its id, its name in its parent directory, and the kernel's lookups of it.</summary>
+    sealed class KernelNode(ulong id, KernelNode? parent, string name)
     {
         public ulong Id { get; } = id;
-        public Node? Parent { get; set; } = parent;
+        public KernelNode? Parent { get; set; } = parent;
         public string Name { get; set; } = name;
         public ulong Lookups { get; set; }
         /// <summary>Unlinked or replaced while the kernel still held it: it has no path any more.</summary>
@@ -23,11 +24,11 @@ internal sealed class NodeTable
     }
 
     readonly Lock _lock = new();
-    readonly Dictionary<ulong, Node> _byId = [];
-    readonly Dictionary<(ulong Parent, string Name), Node> _byName = [];
+    readonly Dictionary<ulong, KernelNode> _byId = [];
+    readonly Dictionary<(ulong Parent, string Name), KernelNode> _byName = [];
     ulong _lastId = RootId;
 
-    public NodeTable() => _byId[RootId] = new Node(RootId, null, "");
+    public NodeTable() => _byId[RootId] = new KernelNode(RootId, null, "");
 
     /// <summary>The nodes the kernel holds, the root included.</summary>
     public int Count
@@ -59,7 +60,7 @@ internal sealed class NodeTable
         {
             if (!_byName.TryGetValue(key, out var node))
             {
-                node = new Node(++_lastId, _byId[parent], key.Item2);
+                node = new KernelNode(++_lastId, _byId[parent], key.Item2);
                 _byId[node.Id] = node;
                 _byName[key] = node;
             }
@@ -128,7 +129,7 @@ internal sealed class NodeTable
 
     // Under the lock: gives a node its new name, or detaches it if the directory is unknown (cannot happen while
     // the kernel holds the directory, which it does during a rename).
-    void Name(Node node, (ulong Parent, string Name) key)
+    void Name(KernelNode node, (ulong Parent, string Name) key)
     {
         if (!_byId.TryGetValue(key.Parent, out var directory))
         {
@@ -145,7 +146,7 @@ internal sealed class NodeTable
         if (_byName.Remove(key, out var node)) node.Detached = true;
     }
 
-    static byte[] PathOf(Node node, string? child)
+    static byte[] PathOf(KernelNode node, string? child)
     {
         if (node.Detached) return [];
         var path = child is null ? "" : "/" + child;

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using BitFaster.Caching;
 using BitFaster.Caching.Lru;
@@ -32,10 +31,6 @@ public sealed class QomCache
     readonly ICache<(string Path, string Name), Shared<byte[]>>? _values;
     // qom-list's listings where the listings above come from qom-list-get, for what only qom-list tells.
     readonly ICache<string, Shared<QomListing>>? _described;
-    // The latest fetch of each value, kept after it expires (bounded by the properties ever read).
-    readonly ConcurrentDictionary<(string Path, string Name), QomFetch> _fetched = new();
-    // The generation of each object's latest listing, kept likewise (bounded by the objects ever listed).
-    readonly ConcurrentDictionary<string, int> _listed = new(StringComparer.Ordinal);
 
     public QomCache(QomClient qom, TimeSpan ttl, int capacity = 4096)
     {
@@ -50,13 +45,24 @@ public sealed class QomCache
     public TimeSpan Ttl { get; }
     public QomClient Qom => _qom;
 
+    /// <summary>
+    /// A listing was fetched to be cached (raised just before it is, on the thread that fetched it). Only while
+    /// the cache is on.
+    /// </summary>
+    public event Action<string>? ListingFetched;
+
+    /// <summary>
+    /// A value was fetched to be cached: by its own qom-get, or with its object's listing. Only while the cache is on.
+    /// </summary>
+    public event Action<string, string, byte[]>? ValueFetched;
+
     /// <summary>The listing of an object.</summary>
     /// <exception cref="QmpCommandException">DeviceNotFound when there is no such object.</exception>
     public Task<QomListing> ListAsync(string path) =>
         GetShared(_listings, path, async p =>
         {
             var listing = await FetchListingAsync(p);
-            if (_listings is not null) _listed.AddOrUpdate(p, 0, (_, g) => g + 1);
+            if (_listings is not null) ListingFetched?.Invoke(p);
             return listing;
         });
 
@@ -89,23 +95,16 @@ public sealed class QomCache
         return listing.Find(name);
     }
 
-    /// <summary>
-    /// The generation of the listing <see cref="ListAsync"/> gives for <paramref name="path"/> now: 0 for an
-    /// object's first listing, one more for each fetch after it. While a listing is cached that is its own;
-    /// otherwise the generation the next fetch will have. No QMP traffic.
-    /// </summary>
-    public int ListingGeneration(string path)
-    {
-        if (!_listed.TryGetValue(path, out var generation)) return 0;
-        return _listings!.TryGet(path, out var entry) && entry.Task.IsCompletedSuccessfully ? generation : generation + 1;
-    }
+    /// <summary>Whether an object's listing is cached, fetched and fresh. No QMP traffic.</summary>
+    public bool IsListingCached(string path) =>
+        _listings is not null && _listings.TryGet(path, out var entry) && entry.Task.IsCompletedSuccessfully;
 
     /// <summary>A property's value as the codec's text (UTF-8, with its newline).</summary>
     public Task<byte[]> GetTextAsync(string path, string name) =>
         GetShared(_values, (path, name), async k =>
         {
             var text = ValueCodec.Format((await _qom.GetAsync(k.Item1, k.Item2)).Json.Span);
-            if (_values is not null) Fetched(k, text);
+            if (_values is not null) ValueFetched?.Invoke(k.Item1, k.Item2, text);
             return text;
         });
 
@@ -113,11 +112,8 @@ public sealed class QomCache
     void Store((string Path, string Name) key, byte[] text)
     {
         _values!.AddOrUpdate(key, new Shared<byte[]>(Task.FromResult(text)));
-        Fetched(key, text);
+        ValueFetched?.Invoke(key.Path, key.Name, text);
     }
-
-    void Fetched((string Path, string Name) key, byte[] text) =>
-        _fetched.AddOrUpdate(key, new QomFetch(0, text.Length), (_, f) => new QomFetch(f.Generation + 1, text.Length));
 
     /// <summary>
     /// The fetch of a value in flight, if there is one: a caller can wait for the length it will give rather than
@@ -131,17 +127,9 @@ public sealed class QomCache
         return true;
     }
 
-    /// <summary>
-    /// The latest fetch of a value, whether or not it is still cached (<paramref name="cached"/> says which); false
-    /// if the value was never fetched with the cache on. No QMP traffic.
-    /// </summary>
-    public bool TryLastFetch(string path, string name, out QomFetch fetch, out bool cached)
-    {
-        cached = false;
-        if (!_fetched.TryGetValue((path, name), out fetch)) return false;
-        cached = _values!.TryGet((path, name), out var entry) && entry.Task.IsCompletedSuccessfully;
-        return true;
-    }
+    /// <summary>Whether a property's value is cached, fetched and fresh (not a refusal). No QMP traffic.</summary>
+    public bool IsValueCached(string path, string name) =>
+        _values is not null && _values.TryGet((path, name), out var entry) && entry.Task.IsCompletedSuccessfully;
 
     /// <summary>Converts text with the property's type and sets it; the cached value is dropped.</summary>
     /// <exception cref="QomValueException">the text does not fit the type; nothing was sent.</exception>
@@ -197,6 +185,3 @@ public sealed class QomCache
         public Task<T> Task { get; } = task;
     }
 }
-
-/// <summary>A value's latest fetch: its generation (0 for the property's first fetch, then 1, 2...) and its text's length.</summary>
-public readonly record struct QomFetch(int Generation, int Length);

@@ -23,9 +23,6 @@ public sealed record QomProperty
 
     [JsonIgnore] public QomPropertyKind Kind => KindOf(Type);
 
-    /// <summary>The T of <c>child&lt;T&gt;</c> or <c>link&lt;T&gt;</c>; the type itself otherwise.</summary>
-    [JsonIgnore] public string TargetType => Kind == QomPropertyKind.Value ? Type : Type[(Type.IndexOf('<') + 1)..^1];
-
     public static QomPropertyKind KindOf(string type) =>
         type.StartsWith("child<", StringComparison.Ordinal) && type.EndsWith('>') ? QomPropertyKind.Child
         : type.StartsWith("link<", StringComparison.Ordinal) && type.EndsWith('>') ? QomPropertyKind.Link

@@ -31,7 +31,7 @@ public class QomCacheTests
         var texts = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => cache.GetTextAsync("/x", "good")));
         Assert.That(texts.Select(t => System.Text.Encoding.UTF8.GetString(t)), Is.All.EqualTo("42\n"));
         for (var i = 0; i < 3; i++) Assert.ThrowsAsync<QmpCommandException>(() => cache.GetTextAsync("/x", "bad"));
-        Assert.That(cache.TryLastFetch("/x", "good", out var fetch, out var cached) && cached && fetch == new QomFetch(0, 3), Is.True);
+        Assert.That(cache.IsValueCached("/x", "good") && !cache.IsValueCached("/x", "bad"), Is.True, "a refusal is kept, but is no value");
         Assert.That(seen.Count(c => c == "qom-get"), Is.EqualTo(2));
 
         cache.InvalidateSubtree("/x");
@@ -64,23 +64,25 @@ public class QomCacheTests
         var cache = new QomCache(new QomClient(qmp), TimeSpan.Zero);
         for (var i = 0; i < 3; i++) await cache.GetTextAsync("/x", "v");
         Assert.That(seen.Count(c => c == "qom-get"), Is.EqualTo(3));
-        Assert.That(cache.TryLastFetch("/x", "v", out var none, out var never), Is.False);
+        Assert.That(cache.IsValueCached("/x", "v"), Is.False);
     }
 
     [Test]
-    public async Task EveryFetchOfAValueAfterTheFirstHasAGenerationOfItsOwn()
+    public async Task AnExpiredValueIsFetchedAgainAndEachFetchIsReported()
     {
         var (server, seen, qmp) = await Serve(_ => """{"return": 7, "id": ID}""");
         using var serving = server;
         await using var connection = qmp;
-        var cache = new QomCache(new QomClient(qmp), TimeSpan.FromMilliseconds(50));
+        var cache = new QomCache(new QomClient(qmp), TimeSpan.FromMilliseconds(300));
+        var reported = new List<string>();
+        cache.ValueFetched += (path, name, text) => { lock (reported) reported.Add($"{path} {name} {text.Length}"); };
         await cache.GetTextAsync("/x", "v");
-        Assert.That(cache.TryLastFetch("/x", "v", out var first, out var cached) && cached && first == new QomFetch(0, 2), Is.True);
-        Wait.Until(() => cache.TryLastFetch("/x", "v", out var kept, out var fresh) && !fresh && kept == first, TimeSpan.FromSeconds(5),
-            "the value to expire, its fetch still known");
+        Assert.That(cache.IsValueCached("/x", "v"), Is.True);
+        Wait.Until(() => !cache.IsValueCached("/x", "v"), TimeSpan.FromSeconds(5), "the value to expire");
         await cache.GetTextAsync("/x", "v");
-        Assert.That(cache.TryLastFetch("/x", "v", out var second, out cached) && cached && second == new QomFetch(1, 2), Is.True);
+        Assert.That(cache.IsValueCached("/x", "v"), Is.True);
         Assert.That(seen.Count(c => c == "qom-get"), Is.EqualTo(2));
+        Assert.That(reported, Is.EqualTo(new[] { "/x v 2", "/x v 2" }));
     }
 
     [Test]
@@ -99,8 +101,8 @@ public class QomCacheTests
         var listing = await cache.ListAsync("/x");
         Assert.That(listing.Properties.Select(p => p.Name + " " + p.Type), Is.EqualTo(new[] { "kid child<k>", "n int", "s str", "bad str" }));
         Assert.That(listing.Described, Is.False);
-        Assert.That(cache.TryLastFetch("/x", "n", out var fetch, out var cached) && cached && fetch == new QomFetch(0, 2), Is.True);
-        Assert.That(cache.TryLastFetch("/x", "kid", out _, out _), Is.False, "a child's value is a path nobody reads");
+        Assert.That(cache.IsValueCached("/x", "n"), Is.True);
+        Assert.That(cache.IsValueCached("/x", "kid"), Is.False, "a child's value is a path nobody reads");
         Assert.That(System.Text.Encoding.UTF8.GetString(await cache.GetTextAsync("/x", "n")), Is.EqualTo("7\n"));
         Assert.That(System.Text.Encoding.UTF8.GetString(await cache.GetTextAsync("/x", "s")), Is.EqualTo("hi\n"));
         Assert.ThrowsAsync<QmpCommandException>(() => cache.GetTextAsync("/x", "bad"));
@@ -131,7 +133,7 @@ public class QomCacheTests
         {
             var listing = await cache.ListAsync(path);
             Assert.That(listing.Described && listing.Find("n")?.Description == "a number", Is.True);
-            Assert.That(cache.TryLastFetch(path, "n", out _, out _), Is.False);
+            Assert.That(cache.IsValueCached(path, "n"), Is.False);
         }
         Assert.That((await cache.DescribeAsync("/x", "n"))?.Description, Is.EqualTo("a number"));
         Assert.That(seen, Is.EqualTo(expected));

@@ -22,7 +22,7 @@ public class UnreadFileTests
         var text = File.ReadAllText(file);
         Assert.That(text, Is.EqualTo(await Text("/machine/unattached/device[0]", "feature-words")));
         Assert.That(new FileInfo(file).Length, Is.EqualTo(text.Length));
-        // Out of the cache (TTL 1 s) the file's time moves off the mount's (see QomFileSystem.Fill), but its size
+        // Out of the cache (TTL 1 s) the file's time moves off the mount's (see EntryStat.Fill), but its size
         // stays the last value's: a page the kernel could not drop must never read on past the value.
         var mounted = File.GetLastWriteTimeUtc(Path.GetDirectoryName(file)!);
         Wait.Until(() => File.GetLastWriteTimeUtc(file) != mounted, TimeSpan.FromSeconds(10), "the value to leave the cache");
