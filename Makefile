@@ -1,4 +1,4 @@
-# QomFs: `make run` for a demo, `make test` for everything, `make bench` for the numbers.
+# QomFs: `make run` for a demo, `make test` for everything (`make test-fast`: the in-process tests), `make bench` for the numbers.
 SHELL := /bin/bash
 PREFIX ?= /usr/local
 DOTNET ?= dotnet
@@ -9,7 +9,7 @@ export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 # The names the binary answers to; each is a symlink to bin/qomfs.
 DROPINS := qom qom-get qom-set qom-list qom-tree qom-fuse qmp-shell qemu-ga-client
 
-.PHONY: all deps build test run bench install clean
+.PHONY: all deps build test test-fast run bench install clean
 
 all: build
 
@@ -25,6 +25,9 @@ build: deps
 
 test: build
 	@scripts/run-tests.sh
+
+test-fast:   # the in-process tests only: no QEMU, qemu-ga, FUSE or published binary; seconds
+	@scripts/run-tests.sh --fast
 
 run: build
 	@scripts/demo.sh

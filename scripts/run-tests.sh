@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # Runs every test project and ends with one line computed from the real results:
 # "N passed, N failed, N skipped". Exits non-zero when anything failed or nothing ran.
+# --fast (make test-fast): only the in-process tests, none tagged with a real peer's category (tests/QomFs.Testing/Needs.cs).
 set -uo pipefail
 cd "$(dirname "$0")/.."
+
+filter=()
+if [[ ${1:-} == --fast ]]; then
+  filter=(--filter "TestCategory!=Qemu&TestCategory!=Agent&TestCategory!=Fuse&TestCategory!=Binary")
+fi
 
 results=$(mktemp -d /tmp/qomfs-results.XXXXXX)
 trap 'rm -rf "$results"' EXIT
@@ -13,7 +19,7 @@ dotnet build QomFs.sln -c Debug --nologo -v quiet -clp:ErrorsOnly </dev/null || 
 status=0
 for proj in tests/*.Tests/*.csproj; do
   name=$(basename "$proj" .csproj)
-  dotnet test "$proj" --no-build --nologo -v quiet --logger "trx;LogFileName=$results/$name.trx" \
+  dotnet test "$proj" --no-build --nologo -v quiet "${filter[@]}" --logger "trx;LogFileName=$results/$name.trx" \
     --logger "console;verbosity=minimal" </dev/null || status=1
 done
 
