@@ -159,6 +159,14 @@ public class Qemu11FactsTests
     }
 
     [Test]
+    public async Task QueryStatusHasNoSinglestepOnEleven()
+    {
+        static async Task<string[]> Members(QmpClient c) => [.. (await Run(c, "query-status")).EnumerateObject().Select(m => m.Name).Order()];
+        Assert.That(await Members(_modernCheck), Is.EqualTo(new[] { "running", "status" }));
+        Assert.That(await Members(_oldCheck), Is.EqualTo(new[] { "running", "singlestep", "status" }));
+    }
+
+    [Test]
     public async Task TheLibraryListsWithOneQomListGetOnElevenAndReadsEveryValueFromIt()
     {
         using var recorder = QmpRecorder.Start(_modern.QmpSocket);
