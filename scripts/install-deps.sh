@@ -16,6 +16,9 @@ packages=(
   libicu72 libssl3 ca-certificates  # .NET runtime prerequisites
 )
 
+# QEMU 11 and its qemu-ga, beside Debian 12's 7.2: the tests run against both.
+"$(dirname "$0")/install-modern-qemu.sh"
+
 missing=()
 for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)

@@ -3,12 +3,13 @@ using QomFs.Testing;
 
 namespace QomFs.Qmp.Tests;
 
-/// <summary>The client against a real QEMU 7.2.</summary>
-public class RealQemuTests
+/// <summary>The client against each real QEMU.</summary>
+[TestFixtureSource(typeof(QemuPeer), nameof(QemuPeer.All))]
+public class RealQemuTests(QemuPeer peer)
 {
     QemuProcess _qemu = null!;
 
-    [SetUp] public void Start() => _qemu = QemuProcess.Start();
+    [SetUp] public void Start() => _qemu = QemuProcess.Start(peer);
     [TearDown] public void Stop() => _qemu.Dispose();
 
     Task<QmpClient> Connect(QmpClientOptions? o = null) => QmpClient.ConnectAsync(QmpAddress.Parse(_qemu.QmpSocket), o);
@@ -17,7 +18,7 @@ public class RealQemuTests
     public async Task GreetsNegotiatesAndRuns()
     {
         await using var c = await Connect();
-        Assert.That(c.Greeting!.Major, Is.EqualTo(7));
+        Assert.That(c.Greeting!.Major, Is.EqualTo(peer.Major));
         var status = (await c.ExecuteAsync("query-status")).ToElement();
         Assert.That(status.GetProperty("status").GetString(), Is.EqualTo("prelaunch"));
     }
@@ -68,7 +69,7 @@ public class RealQemuTests
             for (var round = 0; round < 5; round++)
             {
                 var type = (await c.ExecuteAsync("qom-get", w => { w.WriteString("path", "/machine"); w.WriteString("property", "type"); })).ToElement();
-                Assert.That(type.GetString(), Is.EqualTo("pc-q35-7.2-machine"));
+                Assert.That(type.GetString(), Is.EqualTo(peer.Q35MachineType));
                 var status = (await c.ExecuteAsync("query-status")).ToElement();
                 Assert.That(status.GetProperty("status").GetString(), Is.EqualTo("prelaunch"));
                 var e = Assert.ThrowsAsync<QmpCommandException>(() => c.ExecuteAsync("qom-list", w => w.WriteString("path", $"/machine/nope{i}")));

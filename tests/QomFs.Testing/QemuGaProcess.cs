@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace QomFs.Testing;
 
 /// <summary>
-/// A real qemu-ga on a unix socket of its own, with its state and pid files in a temp directory. Everything that acts
+/// A real qemu-ga (of one <see cref="QemuPeer"/>) on a unix socket of its own, with its state and pid files in a temp directory. Everything that acts
 /// on this machine (shutdown, suspend, freeze, set-time, passwords, ssh keys…) is always blocked; guest-exec only runs
 /// when a test asks for it, for harmless fixed commands. Stopped by PID on dispose.
 /// </summary>
@@ -20,31 +20,34 @@ public sealed class QemuGaProcess : IDisposable
 
     readonly Process _process;
 
+    public QemuPeer Peer { get; }
     public string Directory { get; }
     public string SocketPath { get; }
     public int Pid => _process.Id;
 
-    QemuGaProcess(Process process, string directory, string socket)
+    QemuGaProcess(QemuPeer peer, Process process, string directory, string socket)
     {
+        Peer = peer;
         _process = process;
         Directory = directory;
         SocketPath = socket;
     }
 
+    /// <summary>A qemu-ga 7.2, the distribution's own.</summary>
+    public static QemuGaProcess Start(bool allowExec = false) => Start(QemuPeer.Qemu72, allowExec);
+
+    /// <param name="peer">whose qemu-ga.</param>
     /// <param name="allowExec">let guest-exec and guest-exec-status through, for tests that run fixed harmless commands.</param>
-    public static QemuGaProcess Start(bool allowExec = false)
+    public static QemuGaProcess Start(QemuPeer peer, bool allowExec = false)
     {
-        var qemuGa = Require.Tool("qemu-ga", "the guest agent tests run against a real qemu-ga");
+        var psi = peer.QemuGaStartInfo();
         var dir = TempPaths.NewDirectory("qga");
         var socket = Path.Combine(dir, "qga.sock");
         var blocked = allowExec ? AlwaysBlocked : [.. AlwaysBlocked, "guest-exec", "guest-exec-status"];
-        var psi = new ProcessStartInfo(qemuGa)
-        {
-            UseShellExecute = false,
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            RedirectStandardInput = true,
-        };
+        psi.UseShellExecute = false;
+        psi.RedirectStandardError = true;
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardInput = true;
         foreach (var a in new[] { "-m", "unix-listen", "-p", socket, "-t", dir, "-f", Path.Combine(dir, "qga.pid"),
                      "-b", string.Join(',', blocked) })
             psi.ArgumentList.Add(a);
@@ -54,7 +57,7 @@ public sealed class QemuGaProcess : IDisposable
         process.ErrorDataReceived += (_, e) => { lock (stderr) stderr.AppendLine(e.Data); };
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
-        var ga = new QemuGaProcess(process, dir, socket);
+        var ga = new QemuGaProcess(peer, process, dir, socket);
         try
         {
             // The file appears at bind(), before listen(): wait until a connection is actually accepted.

@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace QomFs.Testing;
 
 /// <summary>
-/// A throw-away paused QEMU with two QMP sockets: one for the code under test, one for the test to check from
+/// A throw-away paused QEMU (of one <see cref="QemuPeer"/>) with two QMP sockets: one for the code under test, one for the test to check from
 /// outside (a QMP socket serves one client at a time). Stopped by PID on dispose.
 /// </summary>
 public sealed class QemuProcess : IDisposable
@@ -11,33 +11,36 @@ public sealed class QemuProcess : IDisposable
     readonly Process _process;
     readonly string _directory;
 
+    public QemuPeer Peer { get; }
     public string QmpSocket { get; }
     public string SecondSocket { get; }
     public int Pid => _process.Id;
     public bool HasExited => _process.HasExited;
 
-    QemuProcess(Process process, string directory, string qmp, string second)
+    QemuProcess(QemuPeer peer, Process process, string directory, string qmp, string second)
     {
+        Peer = peer;
         _process = process;
         _directory = directory;
         QmpSocket = qmp;
         SecondSocket = second;
     }
 
+    /// <summary>A QEMU 7.2, the distribution's own.</summary>
+    public static QemuProcess Start(params string[] extraArgs) => Start(QemuPeer.Qemu72, extraArgs);
+
+    /// <param name="peer">which QEMU.</param>
     /// <param name="extraArgs">more QEMU arguments, e.g. <c>-object memory-backend-ram,id=mem0,size=64M</c>.</param>
-    public static QemuProcess Start(params string[] extraArgs)
+    public static QemuProcess Start(QemuPeer peer, params string[] extraArgs)
     {
-        var qemu = Require.Tool("qemu-system-x86_64", "the tests run against a real QEMU");
+        var psi = peer.QemuStartInfo();
         var dir = TempPaths.NewDirectory("qemu");
         var qmp = Path.Combine(dir, "qmp.sock");
         var second = Path.Combine(dir, "check.sock");
-        var psi = new ProcessStartInfo(qemu)
-        {
-            UseShellExecute = false,
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            RedirectStandardInput = true,
-        };
+        psi.UseShellExecute = false;
+        psi.RedirectStandardError = true;
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardInput = true;
         foreach (var a in new[] { "-M", "q35", "-nodefaults", "-display", "none", "-S",
                      "-qmp", $"unix:{qmp},server=on,wait=off", "-qmp", $"unix:{second},server=on,wait=off" })
             psi.ArgumentList.Add(a);
@@ -48,7 +51,7 @@ public sealed class QemuProcess : IDisposable
         process.ErrorDataReceived += (_, e) => { lock (stderr) stderr.AppendLine(e.Data); };
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
-        var q = new QemuProcess(process, dir, qmp, second);
+        var q = new QemuProcess(peer, process, dir, qmp, second);
         try
         {
             Wait.Until(() => process.HasExited || (File.Exists(qmp) && File.Exists(second)), TimeSpan.FromSeconds(20), "QEMU's QMP sockets");

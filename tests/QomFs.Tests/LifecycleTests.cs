@@ -3,15 +3,16 @@ using QomFs.Testing;
 
 namespace QomFs.Tests;
 
-/// <summary>Mounting, unmounting, and what happens when QEMU stops answering or goes away.</summary>
+/// <summary>Mounting, unmounting, and what happens when QEMU stops answering or goes away, on each real QEMU.</summary>
 [NonParallelizable]
-public class LifecycleTests
+[TestFixtureSource(typeof(QemuPeer), nameof(QemuPeer.All))]
+public class LifecycleTests(QemuPeer peer)
 {
     [Test]
     public void SigtermUnmountsCleanly()
     {
-        using var m = MountedQemu.Start();
-        Assert.That(File.ReadAllText(m.P("/machine/type")), Is.EqualTo("pc-q35-7.2-machine\n"));
+        using var m = MountedQemu.Start(peer);
+        Assert.That(File.ReadAllText(m.P("/machine/type")), Is.EqualTo(peer.Q35MachineType + "\n"));
         Assert.That(m.Terminate(15), Is.EqualTo(0));
         Assert.That(Mounts.IsMounted(m.Mount), Is.False);
         Assert.That(Directory.GetFileSystemEntries(m.Mount), Is.Empty, "the mountpoint is an empty directory again");
@@ -20,7 +21,7 @@ public class LifecycleTests
     [Test]
     public void SigintUnmountsCleanly()
     {
-        using var m = MountedQemu.Start();
+        using var m = MountedQemu.Start(peer);
         Assert.That(m.Terminate(2), Is.EqualTo(0));
         Assert.That(Mounts.IsMounted(m.Mount), Is.False);
     }
@@ -28,7 +29,7 @@ public class LifecycleTests
     [Test]
     public void WhenQemuExitsTheDaemonUnmountsAndSaysWhy()
     {
-        using var m = MountedQemu.Start();
+        using var m = MountedQemu.Start(peer);
         m.Qemu.Signal(9);
         Assert.That(m.WaitForDaemonExit(TimeSpan.FromSeconds(5)), Is.EqualTo(1));
         Assert.That(Mounts.IsMounted(m.Mount), Is.False);
@@ -38,7 +39,7 @@ public class LifecycleTests
     [Test]
     public void AReadOnlyMountRefusesWritesWithErofs()
     {
-        using var m = MountedQemu.Start("ro");
+        using var m = MountedQemu.Start(peer, "ro");
         Assert.That(Posix.Write(m.P("/machine/hpet"), "false\n"), Is.EqualTo(Posix.EROFS));
         var r = ProcessRunner.Sh($"echo off > '{m.P("/machine/hpet")}'");
         Assert.That(r.StdErr, Does.Contain("Read-only file system"));
@@ -49,7 +50,7 @@ public class LifecycleTests
     [Test]
     public void AFrozenQemuGivesEtimedoutAndRecovers()
     {
-        using var m = MountedQemu.Start("timeout=0.5,cache_ttl=0");
+        using var m = MountedQemu.Start(peer, "timeout=0.5,cache_ttl=0");
         m.Qemu.Signal(19);
         try
         {
@@ -58,14 +59,14 @@ public class LifecycleTests
             Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)));
         }
         finally { m.Qemu.Signal(18); }
-        Assert.That(File.ReadAllText(m.P("/machine/type")), Is.EqualTo("pc-q35-7.2-machine\n"));
+        Assert.That(File.ReadAllText(m.P("/machine/type")), Is.EqualTo(peer.Q35MachineType + "\n"));
         Assert.That(File.ReadAllText(m.P("/machine/hpet")), Is.EqualTo("true\n"));
     }
 
     [Test]
     public void WithTheCacheOffChangesShowAtOnce()
     {
-        using var m = MountedQemu.Start("cache_ttl=0");
+        using var m = MountedQemu.Start(peer, "cache_ttl=0");
         Assert.That(File.ReadAllText(m.P("/machine/hpet")), Is.EqualTo("true\n"));
         m.Check.ExecuteAsync("qom-set", w => { w.WriteString("path", "/machine"); w.WriteString("property", "hpet"); w.WriteBoolean("value", false); }).GetAwaiter().GetResult();
         Assert.That(File.ReadAllText(m.P("/machine/hpet")), Is.EqualTo("false\n"));
@@ -74,7 +75,7 @@ public class LifecycleTests
     [Test]
     public void ObjectsThatComeAndGoShowAndAreListedWithinTheTtl()
     {
-        using var m = MountedQemu.Start("cache_ttl=0.2");
+        using var m = MountedQemu.Start(peer, "cache_ttl=0.2");
         bool Listed() => Directory.GetFileSystemEntries(m.P("/objects")).Select(Path.GetFileName).Contains("extra");
         Assert.That(Listed(), Is.False); // the kernel now holds this listing
         Assert.That(Directory.Exists(m.P("/objects/extra")), Is.False);
@@ -91,7 +92,7 @@ public class LifecycleTests
     public void ADeletedDeviceLeavesTheListingAtOnceDespiteALongTtl()
     {
         // USB unplug needs no guest, so device_del completes on a paused VM and QEMU sends DEVICE_DELETED.
-        using var m = MountedQemu.Start("cache_ttl=60", "-device", "qemu-xhci,id=xhci", "-device", "usb-kbd,id=kbd");
+        using var m = MountedQemu.Start(peer, "cache_ttl=60", "-device", "qemu-xhci,id=xhci", "-device", "usb-kbd,id=kbd");
         Assert.That(File.ReadAllText(m.P("/machine/peripheral/kbd/type")), Is.EqualTo("usb-kbd\n"));
         Assert.That(Directory.GetFileSystemEntries(m.P("/machine/peripheral")).Select(Path.GetFileName), Does.Contain("kbd"));
         m.Check.ExecuteAsync("device_del", w => w.WriteString("id", "kbd")).GetAwaiter().GetResult();
@@ -104,7 +105,7 @@ public class LifecycleTests
     [Test]
     public void BackgroundMountReturnsOnceLiveAndUmountEndsTheDaemon()
     {
-        using var qemu = QemuProcess.Start();
+        using var qemu = QemuProcess.Start(peer);
         var dir = TempPaths.NewDirectory("bg");
         var mount = Path.Combine(dir, "m");
         Directory.CreateDirectory(mount);
@@ -114,7 +115,7 @@ public class LifecycleTests
             var r = Qomfs.Run("qomfs", ["mount", "-s", qemu.QmpSocket, mount, "-o", "log=" + log], TimeSpan.FromSeconds(15));
             Assert.That((r.ExitCode, r.StdErr), Is.EqualTo((0, "")));
             Assert.That(Mounts.IsMounted(mount), Is.True, "live when mount returns");
-            Assert.That(File.ReadAllText(Path.Combine(mount, "machine/type")), Is.EqualTo("pc-q35-7.2-machine\n"));
+            Assert.That(File.ReadAllText(Path.Combine(mount, "machine/type")), Is.EqualTo(peer.Q35MachineType + "\n"));
             var pid = int.Parse(File.ReadLines(log).First(l => l.Contains("serving")).Split("pid ")[1].TrimEnd(')'));
 
             // A shell inside the mount makes it busy: umount goes lazy.
@@ -140,7 +141,7 @@ public class LifecycleTests
         Assert.That(r.StdErr, Does.StartWith("qomfs mount: cannot connect to ").And.Contain("no such socket"));
         Assert.That(Mounts.IsMounted(dir), Is.False);
 
-        using var qemu = QemuProcess.Start();
+        using var qemu = QemuProcess.Start(peer);
         r = Qomfs.Run("qomfs", ["mount", "-s", qemu.QmpSocket, Path.Combine(dir, "missing")]);
         Assert.That((r.ExitCode, r.StdErr), Is.EqualTo((1, $"qomfs mount: mountpoint {dir}/missing is not a directory\n")));
         r = Qomfs.Run("qomfs", ["mount", "-s", qemu.QmpSocket, dir, "-o", "cache_ttl=-1"]);
@@ -150,7 +151,7 @@ public class LifecycleTests
     [Test]
     public void AMountOverADeadMountClearsItFirst()
     {
-        using var qemu = QemuProcess.Start();
+        using var qemu = QemuProcess.Start(peer);
         var mount = TempPaths.NewDirectory("dead");
         var daemon = Process.Start(new ProcessStartInfo(Qomfs.Binary, ["mount", "-f", "-s", qemu.QmpSocket, mount]) { UseShellExecute = false, RedirectStandardError = true })!;
         try
@@ -168,14 +169,14 @@ public class LifecycleTests
     [Test]
     public void TheDropInQomFuseStaysInTheForeground()
     {
-        using var qemu = QemuProcess.Start();
+        using var qemu = QemuProcess.Start(peer);
         var mount = TempPaths.NewDirectory("fg");
         var daemon = Process.Start(new ProcessStartInfo(Qomfs.Named("qom-fuse"), ["-s", qemu.QmpSocket, mount]) { UseShellExecute = false, RedirectStandardError = true })!;
         try
         {
             Wait.Until(() => Mounts.IsMounted(mount), TimeSpan.FromSeconds(10), "the mount");
             Assert.That(daemon.HasExited, Is.False);
-            Assert.That(File.ReadAllText(Path.Combine(mount, "machine/type")), Is.EqualTo("pc-q35-7.2-machine\n"));
+            Assert.That(File.ReadAllText(Path.Combine(mount, "machine/type")), Is.EqualTo(peer.Q35MachineType + "\n"));
             Posix.Kill(daemon.Id, 15);
             Assert.That(daemon.WaitForExit(10_000), Is.True);
             Assert.That(Mounts.IsMounted(mount), Is.False);

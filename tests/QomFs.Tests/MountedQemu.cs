@@ -29,10 +29,13 @@ public sealed class MountedQemu : IDisposable
         LogFile = log;
     }
 
-    public static MountedQemu Start(string options = "", params string[] qemuArgs)
+    /// <summary>A QEMU 7.2, the distribution's own, mounted.</summary>
+    public static MountedQemu Start(string options = "", params string[] qemuArgs) => Start(QemuPeer.Qemu72, options, qemuArgs);
+
+    public static MountedQemu Start(QemuPeer peer, string options = "", params string[] qemuArgs)
     {
         Require.Tool("fusermount3", "the filesystem tests mount for real");
-        var qemu = QemuProcess.Start(qemuArgs.Length > 0 ? qemuArgs : ["-object", "memory-backend-ram,id=mem0,size=64M"]);
+        var qemu = QemuProcess.Start(peer, qemuArgs.Length > 0 ? qemuArgs : ["-object", "memory-backend-ram,id=mem0,size=64M"]);
         var dir = TempPaths.NewDirectory("mnt");
         var mount = Path.Combine(dir, "m");
         Directory.CreateDirectory(mount);

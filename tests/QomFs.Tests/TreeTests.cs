@@ -6,13 +6,14 @@ using QomFs.Testing;
 
 namespace QomFs.Tests;
 
-/// <summary>What a mount shows, against raw reads of the same QEMU through a second socket.</summary>
+/// <summary>What a mount of each real QEMU shows, against raw reads of the same QEMU through a second socket.</summary>
 [NonParallelizable]
-public class TreeTests
+[TestFixtureSource(typeof(QemuPeer), nameof(QemuPeer.All))]
+public class TreeTests(QemuPeer peer)
 {
     MountedQemu _m = null!;
 
-    [OneTimeSetUp] public void Start() => _m = MountedQemu.Start();
+    [OneTimeSetUp] public void Start() => _m = MountedQemu.Start(peer);
     [OneTimeTearDown] public void Stop() => _m.Dispose();
 
     async Task<JsonElement[]> RawList(string path) =>
@@ -127,24 +128,24 @@ public class TreeTests
             cp feature-words /tmp/qomfs-cp-$$ && cmp feature-words /tmp/qomfs-cp-$$ && rm /tmp/qomfs-cp-$$
             grep -l '^qemu64-x86_64-cpu$' type
             less -F type </dev/null
-            ls -L ../../../machine/rtc_state/type
-            readlink -f '{_m.P("/machine/rtc_state")}'
+            ls -L ../../../machine/memory-backend/type
+            readlink -f '{_m.P("/machine/memory-backend")}'
             """);
         Assert.That(r.ExitCode, Is.EqualTo(0), r.StdErr);
-        Assert.That(r.StdOut, Is.EqualTo($"[{{\"cp\npu\ntype\nqemu64-x86_64-cpu\n../../../machine/rtc_state/type\n{_m.Mount}/machine/unattached/device[8]\n"));
+        Assert.That(r.StdOut, Is.EqualTo($"[{{\"cp\npu\ntype\nqemu64-x86_64-cpu\n../../../machine/memory-backend/type\n{_m.Mount}/objects/pc.ram\n"));
     }
 
     [Test]
     public void GrepOverTheWholeMachineFindsValues()
     {
-        var r = ProcessRunner.Sh($"grep -r -l -x 'pc-q35-7.2-machine' '{_m.P("/machine")}' 2>/dev/null; true");
+        var r = ProcessRunner.Sh($"grep -r -l -x '{peer.Q35MachineType}' '{_m.P("/machine")}' 2>/dev/null; true");
         Assert.That(r.StdOut.Trim(), Is.EqualTo(_m.P("/machine/type")));
     }
 
     [Test]
     public void MetadataIsTheMountingUsersAndTimesAreSensible()
     {
-        var r = ProcessRunner.Sh($"stat -c '%a %u %g %Y %F' '{_m.P("/machine")}' '{_m.P("/machine/hpet")}' '{_m.P("/machine/rtc_state")}'; id -u; id -g");
+        var r = ProcessRunner.Sh($"stat -c '%a %u %g %Y %F' '{_m.P("/machine")}' '{_m.P("/machine/hpet")}' '{_m.P("/machine/memory-backend")}'; id -u; id -g");
         var lines = r.StdOut.Split('\n');
         var (uid, gid) = (lines[3], lines[4]);
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
@@ -160,13 +161,13 @@ public class TreeTests
     [Test]
     public void ExtendedAttributesCarryTheType()
     {
-        var r = ProcessRunner.Run("getfattr", ["-d", "--absolute-names", _m.P("/machine/hpet"), _m.P("/machine/unattached"), _m.P("/machine/rtc_state"), _m.Mount]);
+        var r = ProcessRunner.Run("getfattr", ["-d", "--absolute-names", _m.P("/machine/hpet"), _m.P("/machine/unattached"), _m.P("/machine/memory-backend"), _m.Mount]);
         Assert.That(r.ExitCode, Is.EqualTo(0), r.StdErr);
         Assert.That(r.StdOut, Is.EqualTo(
             $"# file: {_m.P("/machine/hpet")}\nuser.qom.type=\"bool\"\n\n" +
             $"# file: {_m.P("/machine/unattached")}\nuser.qom.type=\"child<container>\"\n\n" +
             // Linux keeps user.* attributes off symlinks, so getfattr follows the link to its object.
-            $"# file: {_m.P("/machine/rtc_state")}\nuser.qom.type=\"child<mc146818rtc>\"\n\n" +
+            $"# file: {_m.P("/machine/memory-backend")}\nuser.qom.type=\"child<memory-backend-ram>\"\n\n" +
             $"# file: {_m.Mount}\nuser.qom.type=\"container\"\n\n"));
         r = ProcessRunner.Run("getfattr", ["-n", "user.qom.nope", _m.P("/machine/hpet")]);
         Assert.That(r.ExitCode, Is.Not.EqualTo(0));

@@ -4,13 +4,14 @@ using QomFs.Testing;
 
 namespace QomFs.Cli.Tests.Ga;
 
-/// <summary>The qemu-ga-client binary against a real qemu-ga; guest-exec and everything acting on the machine blocked.</summary>
+/// <summary>The qemu-ga-client binary against each real qemu-ga; guest-exec and everything acting on the machine blocked.</summary>
 [NonParallelizable]
-public class GaCliTests
+[TestFixtureSource(typeof(QemuPeer), nameof(QemuPeer.All))]
+public class GaCliTests(QemuPeer peer)
 {
     QemuGaProcess _agent = null!;
 
-    [OneTimeSetUp] public void Start() => _agent = QemuGaProcess.Start();
+    [OneTimeSetUp] public void Start() => _agent = QemuGaProcess.Start(peer);
     [OneTimeTearDown] public void Stop() => _agent?.Dispose();
 
     ProcessResult Ga(params string[] args) => Qomfs.Run("qemu-ga-client", ["--address", _agent.SocketPath, .. args], TimeSpan.FromSeconds(30));
@@ -252,13 +253,14 @@ public class GaCliWithoutAgentTests
     }
 }
 
-/// <summary>exec against a real qemu-ga that allows guest-exec, for harmless fixed commands only.</summary>
+/// <summary>exec against each real qemu-ga that allows guest-exec, for harmless fixed commands only.</summary>
 [NonParallelizable]
-public class GaCliExecTests
+[TestFixtureSource(typeof(QemuPeer), nameof(QemuPeer.All))]
+public class GaCliExecTests(QemuPeer peer)
 {
     QemuGaProcess _agent = null!;
 
-    [OneTimeSetUp] public void Start() => _agent = QemuGaProcess.Start(allowExec: true);
+    [OneTimeSetUp] public void Start() => _agent = QemuGaProcess.Start(peer, allowExec: true);
     [OneTimeTearDown] public void Stop() => _agent?.Dispose();
 
     ProcessResult Ga(params string[] args) => Qomfs.Run("qemu-ga-client", ["--address", _agent.SocketPath, .. args], TimeSpan.FromSeconds(30));

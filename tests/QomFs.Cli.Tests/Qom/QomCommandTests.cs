@@ -4,9 +4,13 @@ using QomFs.Testing;
 
 namespace QomFs.Cli.Tests.Qom;
 
-/// <summary>The qom-* commands end to end: the published binary, by its drop-in names, against a real QEMU.</summary>
-public class QomCommandTests
+/// <summary>The qom-* commands end to end: the published binary, by its drop-in names, against each real QEMU.</summary>
+[TestFixtureSource(typeof(QemuPeer), nameof(QemuPeer.All))]
+public class QomCommandTests(QemuPeer peer)
 {
+    // Stands for the peer's machine type in a case's expected message.
+    const string MachineType = "<q35 machine type>";
+
     QemuProcess _qemu = null!;
     QmpClient _check = null!;
     Dictionary<string, string?> _env = null!;
@@ -14,7 +18,7 @@ public class QomCommandTests
     [SetUp]
     public async Task Start()
     {
-        _qemu = QemuProcess.Start("-object", "memory-backend-ram,id=mem0,size=64M");
+        _qemu = QemuProcess.Start(peer, "-object", "memory-backend-ram,id=mem0,size=64M");
         _check = await QmpClient.ConnectAsync(QmpAddress.Unix(_qemu.SecondSocket));
         _env = new() { ["QMP_SOCKET"] = _qemu.QmpSocket };
     }
@@ -38,7 +42,7 @@ public class QomCommandTests
     public void EveryNameOfGetPrintsTheValue(string name, string[] args)
     {
         var r = Run(name, args);
-        Assert.That((r.ExitCode, r.StdOut, r.StdErr), Is.EqualTo((0, "pc-q35-7.2-machine\n", "")));
+        Assert.That((r.ExitCode, r.StdOut, r.StdErr), Is.EqualTo((0, peer.Q35MachineType + "\n", "")));
     }
 
     [Test]
@@ -90,7 +94,7 @@ public class QomCommandTests
     [TestCase(new[] { "/machine.hpet", "maybe" }, "hpet (bool): 'maybe' is not a boolean")]
     [TestCase(new[] { "/objects/mem0/mem0[0].priority", "-1" }, "priority (uint32): -1 is out of range (0..4294967295)")]
     [TestCase(new[] { "/objects/mem0.prealloc-threads", "-1" }, "GenericError: Parameter 'prealloc-threads' expects uint32_t")]
-    [TestCase(new[] { "/machine.type", "x" }, "GenericError: Property 'pc-q35-7.2-machine.type' is not writable")]
+    [TestCase(new[] { "/machine.type", "x" }, "GenericError: Property '" + MachineType + ".type' is not writable")]
     [TestCase(new[] { "/objects/mem0.policy", "bogus" }, "GenericError: Parameter 'policy' does not accept value 'bogus'")]
     [TestCase(new[] { "/machine/nope.x", "1" }, "DeviceNotFound: Device '/machine/nope' not found")]
     public async Task ARejectedSetExitsOneWithOneLineAndChangesNothing(string[] args, string message)
@@ -98,7 +102,7 @@ public class QomCommandTests
         var before = await Raw("/machine", "hpet");
         var r = Run("qom-set", args);
         Assert.That(r.ExitCode, Is.EqualTo(1));
-        Assert.That(r.StdErr, Does.StartWith("qom-set: ").And.Contain(message).And.EndWith("\n"));
+        Assert.That(r.StdErr, Does.StartWith("qom-set: ").And.Contain(message.Replace(MachineType, peer.Q35MachineType)).And.EndWith("\n"));
         Assert.That(r.StdErr.TrimEnd('\n'), Does.Not.Contain("\n"));
         Assert.That(await Raw("/machine", "hpet"), Is.EqualTo(before));
     }
@@ -107,7 +111,7 @@ public class QomCommandTests
     public void AnUnknownPropertyIsQemusErrorAndExitOne()
     {
         var r = Run("qom-get", "/machine.nope");
-        Assert.That((r.ExitCode, r.StdErr), Is.EqualTo((1, "qom-get: GenericError: Property 'pc-q35-7.2-machine.nope' not found\n")));
+        Assert.That((r.ExitCode, r.StdErr), Is.EqualTo((1, $"qom-get: GenericError: Property '{peer.Q35MachineType}.nope' not found\n")));
     }
 
     [Test]

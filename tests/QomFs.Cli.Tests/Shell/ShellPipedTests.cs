@@ -4,13 +4,14 @@ using QomFs.Testing;
 
 namespace QomFs.Cli.Tests.Shell;
 
-/// <summary>qmp-shell with standard input from a pipe, against a real QEMU: every input rule, output, exit codes.</summary>
-public class ShellPipedTests
+/// <summary>qmp-shell with standard input from a pipe, against each real QEMU: every input rule, output, exit codes.</summary>
+[TestFixtureSource(typeof(QemuPeer), nameof(QemuPeer.All))]
+public class ShellPipedTests(QemuPeer peer)
 {
     QemuProcess _qemu = null!;
 
     // One QEMU for the fixture, with a block node for transactions. Tests use distinct names for what they create.
-    [OneTimeSetUp] public void Start() => _qemu = QemuProcess.Start("-blockdev", "driver=null-co,node-name=drive0,size=1048576");
+    [OneTimeSetUp] public void Start() => _qemu = QemuProcess.Start(peer, "-blockdev", "driver=null-co,node-name=drive0,size=1048576");
     [OneTimeTearDown] public void Stop() => _qemu.Dispose();
 
     ProcessResult Shell(string input, params string[] options) =>
@@ -54,7 +55,7 @@ public class ShellPipedTests
         Assert.That(r.ExitCode, Is.Zero, r.StdErr);
         var lines = Lines(r.StdOut);
         Assert.That(lines[..3], Is.EqualTo(new[] { "{\"return\":{}}", "{\"return\":1048576}", "{\"return\":true}" }));
-        Assert.That(lines[3], Does.StartWith("{\"return\":\"7."), "a quoted string with a space arrives as one string, without quotes");
+        Assert.That(lines[3], Does.StartWith($"{{\"return\":\"{peer.Major}."), "a quoted string with a space arrives as one string, without quotes");
     }
 
     [Test]
@@ -93,7 +94,7 @@ public class ShellPipedTests
         Assert.That(Lines(r.StdOut), Is.EqualTo(new[]
         {
             "{\"execute\":\"qom-get\",\"arguments\":{\"path\":\"/machine\",\"property\":\"type\"}}",
-            "{\"return\":\"pc-q35-7.2-machine\",\"id\":\"mine\"}",
+            $"{{\"return\":\"{peer.Q35MachineType}\",\"id\":\"mine\"}}",
         }));
     }
 
@@ -139,7 +140,7 @@ public class ShellPipedTests
     {
         var r = Shell("info version\ncpu 0\ninfo cpus\n", "-H");
         Assert.That(r.ExitCode, Is.Zero, r.StdErr);
-        Assert.That(r.StdOut, Does.StartWith("7.2."));
+        Assert.That(r.StdOut, Does.StartWith($"{peer.Major}.{peer.Minor}."));
         Assert.That(r.StdOut, Does.Contain("* CPU #0:"));
 
         var bad = Shell("cpu 99\n", "-H");
@@ -152,7 +153,9 @@ public class ShellPipedTests
     {
         var r = Shell("query-status\n", "-p");
         Assert.That(r.ExitCode, Is.Zero, r.StdErr);
-        Assert.That(r.StdOut, Does.Match("^\\{\n    \"return\": \\{\n        \"running\": (true|false),\n        \"singlestep\": false,\n        \"status\": \"[a-z-]+\"\n    \\}\n\\}\n$"));
+        // query-status lost its singlestep member in QEMU 8.1.
+        var singlestep = peer.Major < 8 ? "        \"singlestep\": false,\n" : "";
+        Assert.That(r.StdOut, Does.Match("^\\{\n    \"return\": \\{\n        \"running\": (true|false),\n" + singlestep + "        \"status\": \"[a-z-]+\"\n    \\}\n\\}\n$"));
     }
 
     [Test]

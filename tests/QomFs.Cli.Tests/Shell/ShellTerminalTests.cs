@@ -3,9 +3,10 @@ using QomFs.Testing;
 
 namespace QomFs.Cli.Tests.Shell;
 
-/// <summary>The interactive shell in a real terminal (tmux), against a real QEMU.</summary>
+/// <summary>The interactive shell in a real terminal (tmux), against each real QEMU.</summary>
 [Parallelizable(ParallelScope.None)]
-public class ShellTerminalTests
+[TestFixtureSource(typeof(QemuPeer), nameof(QemuPeer.All))]
+public class ShellTerminalTests(QemuPeer peer)
 {
     QemuProcess _qemu = null!;
     Tmux _tmux = null!;
@@ -14,7 +15,7 @@ public class ShellTerminalTests
     [SetUp]
     public void Start()
     {
-        _qemu = QemuProcess.Start();
+        _qemu = QemuProcess.Start(peer);
         _tmux = new Tmux();
         _home = TempPaths.NewDirectory("home");
     }
@@ -38,7 +39,7 @@ public class ShellTerminalTests
     {
         StartShell();
         var screen = _tmux.Screen();
-        Assert.That(screen, Does.StartWith("Welcome to the QMP low-level shell!\nConnected to QEMU 7."));
+        Assert.That(screen, Does.StartWith($"Welcome to the QMP low-level shell!\nConnected to QEMU {peer.Major}."));
         Assert.That(_tmux.LastLine(), Is.EqualTo("(QEMU)"));
     }
 
