@@ -5,6 +5,7 @@ using QomFs.Testing;
 namespace QomFs.Fuse.Tests;
 
 /// <summary>What ordinary tools see through a real mount of <see cref="MemoryFileSystem"/>.</summary>
+[Category(Needs.Fuse)]
 public class FileSystemTests
 {
     MemoryFileSystem _fs = null!;

@@ -5,6 +5,7 @@ using QomFs.Testing;
 namespace QomFs.Fuse.Tests;
 
 /// <summary>Reads answered after their callback returned (<see cref="IFuseFileSystem.ReadAsync"/>).</summary>
+[Category(Needs.Fuse)]
 public class LateReadTests
 {
     static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);

@@ -6,6 +6,7 @@ using QomFs.Testing;
 namespace QomFs.Fuse.Tests;
 
 /// <summary>Mounting, exiting, signals, external unmounts and dead mounts: nothing may be left mounted or hung.</summary>
+[Category(Needs.Fuse)]
 public class LifecycleTests
 {
     static readonly TimeSpan Prompt = TimeSpan.FromSeconds(3);

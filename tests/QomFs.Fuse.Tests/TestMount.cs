@@ -26,6 +26,7 @@ sealed class TestMount : IDisposable
 
     public static void RequireFuse()
     {
+        Needs.Check(Needs.Fuse);
         Require.Root("mounting FUSE file systems for real");
         Require.File("/dev/fuse", "the FUSE device");
         Require.Tool("fusermount3", "libfuse's unmount helper");

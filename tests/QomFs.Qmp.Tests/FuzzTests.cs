@@ -60,7 +60,7 @@ public class FuzzTests
         return Encoding.Latin1.GetString(b).Replace("\n", "");
     }
 
-    [Test]
+    [Test, Category(Needs.Soak)]
     public async Task TenThousandMessagesZeroCrashesZeroHangs()
     {
         var random = new Random(20261125);

@@ -4,6 +4,7 @@ using QomFs.Testing;
 namespace QomFs.Qmp.Tests;
 
 /// <summary>The client against each real QEMU.</summary>
+[Category(Needs.Qemu)]
 [TestFixtureSource(typeof(QemuPeer), nameof(QemuPeer.All))]
 public class RealQemuTests(QemuPeer peer)
 {

@@ -10,6 +10,7 @@ namespace QomFs.Qom.Tests;
 /// proven on QEMU 11 with its fallback on 7.2, by the commands each really sent. The QEMUs are shared: no test
 /// changes them.
 /// </summary>
+[Category(Needs.Qemu)]
 public class Qemu11FactsTests
 {
     QemuProcess _modern = null!, _old = null!;

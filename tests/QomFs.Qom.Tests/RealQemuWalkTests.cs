@@ -10,6 +10,7 @@ namespace QomFs.Qom.Tests;
 /// The QOM layer against each real QEMU, checked through a second, independent connection. One QEMU per fixture: the
 /// tests that set values set them on both sides of the comparisons alike.
 /// </summary>
+[Category(Needs.Qemu)]
 [TestFixtureSource(typeof(QemuPeer), nameof(QemuPeer.All))]
 public class RealQemuWalkTests(QemuPeer peer)
 {

@@ -36,7 +36,7 @@ public class TreeWriterTests
         }));
     }
 
-    [TestCaseSource(typeof(QemuPeer), nameof(QemuPeer.All))]
+    [TestCaseSource(typeof(QemuPeer), nameof(QemuPeer.All)), Category(Needs.Qemu)]
     public async Task EveryLineMatchesARawReadOnEachRealQemu(QemuPeer peer)
     {
         using var qemu = QemuProcess.Start(peer);

@@ -4,8 +4,8 @@ using NUnit.Framework.Internal;
 namespace QomFs.Testing;
 
 /// <summary>
-/// The NUnit categories of tests that need a real peer: `make test` runs everything, `make test-fast` (run-tests.sh --fast)
-/// only the tests with none of these. The starters of each peer call <see cref="Check"/>, so an untagged test that starts
+/// The NUnit categories of the tests that `make test-fast` (run-tests.sh --fast) leaves out: those that need a real peer,
+/// and one long soak. `make test` runs everything. The starters of each peer call <see cref="Check"/>, so an untagged test that starts
 /// one fails in `make test` instead of slowing the fast tier down unnoticed.
 /// </summary>
 public static class Needs
@@ -22,7 +22,8 @@ public static class Needs
     /// <summary>The published bin/qomfs, run as a process.</summary>
     public const string Binary = "Binary";
 
-    public static readonly string[] All = [Qemu, Agent, Fuse, Binary];
+    /// <summary>Not a peer but time: a long soak run (the fuzz test's 10,000 messages), left out of the fast tier too.</summary>
+    public const string Soak = "Soak";
 
     /// <summary>Fails the running test unless it, or its fixture, carries <paramref name="category"/>. Outside NUnit (the bench) it does nothing.</summary>
     public static void Check(string category)

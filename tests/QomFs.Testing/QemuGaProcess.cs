@@ -40,6 +40,7 @@ public sealed class QemuGaProcess : IDisposable
     /// <param name="allowExec">let guest-exec and guest-exec-status through, for tests that run fixed harmless commands.</param>
     public static QemuGaProcess Start(QemuPeer peer, bool allowExec = false)
     {
+        Needs.Check(Needs.Agent);
         var psi = peer.QemuGaStartInfo();
         var dir = TempPaths.NewDirectory("qga");
         var socket = Path.Combine(dir, "qga.sock");

@@ -33,6 +33,7 @@ public sealed class QemuProcess : IDisposable
     /// <param name="extraArgs">more QEMU arguments, e.g. <c>-object memory-backend-ram,id=mem0,size=64M</c>.</param>
     public static QemuProcess Start(QemuPeer peer, params string[] extraArgs)
     {
+        Needs.Check(Needs.Qemu);
         var psi = peer.QemuStartInfo();
         var dir = TempPaths.NewDirectory("qemu");
         var qmp = Path.Combine(dir, "qmp.sock");

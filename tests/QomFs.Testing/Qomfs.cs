@@ -10,6 +10,7 @@ public static class Qomfs
     {
         get
         {
+            Needs.Check(Needs.Binary);
             var path = Environment.GetEnvironmentVariable("QOMFS_BIN") ?? Path.Combine(RepoRoot, "bin", "qomfs");
             if (!File.Exists(path)) Assert.Fail($"{path} does not exist: run 'make build' first");
             return path;

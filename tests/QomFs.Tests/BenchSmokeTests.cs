@@ -7,6 +7,7 @@ namespace QomFs.Tests;
 /// `make bench` must not rot: a smoke run of the bench (one run of each row, the plain QEMU only) completes and prints
 /// a well-formed table with every row. No timing is asserted here; the targets are checked by `make bench` alone.
 /// </summary>
+[Category(Needs.Qemu), Category(Needs.Fuse), Category(Needs.Binary)]
 [NonParallelizable]
 public class BenchSmokeTests
 {

@@ -5,6 +5,7 @@ using QomFs.Testing;
 namespace QomFs.Tests;
 
 /// <summary>`make run` (scripts/demo.sh): what it leaves behind when stopped the way a terminal stops it.</summary>
+[Category(Needs.Qemu), Category(Needs.Fuse), Category(Needs.Binary)]
 public partial class DemoTests
 {
     [Test]

@@ -8,6 +8,7 @@ using QomFs.Testing;
 namespace QomFs.Tests;
 
 /// <summary>QEMU misbehaving, many callers at once, other users, on each real QEMU: nothing hangs, nothing is lost, nothing leaks.</summary>
+[Category(Needs.Qemu), Category(Needs.Fuse), Category(Needs.Binary)]
 [NonParallelizable]
 [TestFixtureSource(typeof(QemuPeer), nameof(QemuPeer.All))]
 public class FaultTests(QemuPeer peer)

@@ -4,6 +4,7 @@ using QomFs.Testing;
 namespace QomFs.Tests;
 
 /// <summary>Mounting, unmounting, and what happens when QEMU stops answering or goes away, on each real QEMU.</summary>
+[Category(Needs.Qemu), Category(Needs.Fuse), Category(Needs.Binary)]
 [NonParallelizable]
 [TestFixtureSource(typeof(QemuPeer), nameof(QemuPeer.All))]
 public class LifecycleTests(QemuPeer peer)

@@ -34,6 +34,7 @@ public sealed class MountedQemu : IDisposable
 
     public static MountedQemu Start(QemuPeer peer, string options = "", params string[] qemuArgs)
     {
+        Needs.Check(Needs.Fuse);
         Require.Tool("fusermount3", "the filesystem tests mount for real");
         var qemu = QemuProcess.Start(peer, qemuArgs.Length > 0 ? qemuArgs : ["-object", "memory-backend-ram,id=mem0,size=64M"]);
         var dir = TempPaths.NewDirectory("mnt");

@@ -7,6 +7,7 @@ namespace QomFs.Tests;
 /// Mounts of a scripted server, for what QEMU 7.2 will not do: descriptions and defaults in qom-list, and
 /// qom-list-get (QEMU 10.1).
 /// </summary>
+[Category(Needs.Fuse), Category(Needs.Binary)]
 public class ScriptedQemuTests
 {
     [Test]

@@ -7,6 +7,7 @@ using QomFs.Testing;
 namespace QomFs.Tests;
 
 /// <summary>What a mount of each real QEMU shows, against raw reads of the same QEMU through a second socket.</summary>
+[Category(Needs.Qemu), Category(Needs.Fuse), Category(Needs.Binary)]
 [NonParallelizable]
 [TestFixtureSource(typeof(QemuPeer), nameof(QemuPeer.All))]
 public class TreeTests(QemuPeer peer)

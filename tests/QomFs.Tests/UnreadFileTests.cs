@@ -4,6 +4,7 @@ using QomFs.Testing;
 namespace QomFs.Tests;
 
 /// <summary>Files nobody has read yet (a mount of each real QEMU, each case a file of its own): sysfs-like sizes.</summary>
+[Category(Needs.Qemu), Category(Needs.Fuse), Category(Needs.Binary)]
 [TestFixtureSource(typeof(QemuPeer), nameof(QemuPeer.All))]
 public class UnreadFileTests(QemuPeer peer)
 {

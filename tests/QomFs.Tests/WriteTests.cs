@@ -4,6 +4,7 @@ using QomFs.Testing;
 namespace QomFs.Tests;
 
 /// <summary>sysfs-style writes to a mount of each real QEMU, checked through the second socket.</summary>
+[Category(Needs.Qemu), Category(Needs.Fuse), Category(Needs.Binary)]
 [NonParallelizable]
 [TestFixtureSource(typeof(QemuPeer), nameof(QemuPeer.All))]
 public class WriteTests(QemuPeer peer)

@@ -5,6 +5,7 @@ using QomFs.Testing;
 namespace QomFs.Cli.Tests.Ga;
 
 /// <summary>The qemu-ga-client binary against each real qemu-ga; guest-exec and everything acting on the machine blocked.</summary>
+[Category(Needs.Agent), Category(Needs.Binary)]
 [NonParallelizable]
 [TestFixtureSource(typeof(QemuPeer), nameof(QemuPeer.All))]
 public class GaCliTests(QemuPeer peer)
@@ -168,6 +169,7 @@ public class GaCliTests(QemuPeer peer)
 }
 
 /// <summary>What needs no agent, or a fake one.</summary>
+[Category(Needs.Binary)]
 public class GaCliWithoutAgentTests
 {
     [Test]
@@ -254,6 +256,7 @@ public class GaCliWithoutAgentTests
 }
 
 /// <summary>exec against each real qemu-ga that allows guest-exec, for harmless fixed commands only.</summary>
+[Category(Needs.Agent), Category(Needs.Binary)]
 [NonParallelizable]
 [TestFixtureSource(typeof(QemuPeer), nameof(QemuPeer.All))]
 public class GaCliExecTests(QemuPeer peer)

@@ -5,6 +5,7 @@ using QomFs.Testing;
 namespace QomFs.Cli.Tests.Qom;
 
 /// <summary>The qom-* commands end to end: the published binary, by its drop-in names, against each real QEMU.</summary>
+[Category(Needs.Qemu), Category(Needs.Binary)]
 [TestFixtureSource(typeof(QemuPeer), nameof(QemuPeer.All))]
 public class QomCommandTests(QemuPeer peer)
 {

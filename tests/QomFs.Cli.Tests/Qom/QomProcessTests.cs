@@ -3,6 +3,7 @@ using QomFs.Testing;
 namespace QomFs.Cli.Tests.Qom;
 
 /// <summary>What a one-shot qom command costs as a process, checked while it runs.</summary>
+[Category(Needs.Binary)]
 public class QomProcessTests
 {
     [Test]

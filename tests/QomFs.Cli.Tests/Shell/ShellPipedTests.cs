@@ -5,6 +5,7 @@ using QomFs.Testing;
 namespace QomFs.Cli.Tests.Shell;
 
 /// <summary>qmp-shell with standard input from a pipe, against each real QEMU: every input rule, output, exit codes.</summary>
+[Category(Needs.Qemu), Category(Needs.Binary)]
 [TestFixtureSource(typeof(QemuPeer), nameof(QemuPeer.All))]
 public class ShellPipedTests(QemuPeer peer)
 {

@@ -4,6 +4,7 @@ using QomFs.Testing;
 namespace QomFs.Cli.Tests.Shell;
 
 /// <summary>The interactive shell in a real terminal (tmux), against each real QEMU.</summary>
+[Category(Needs.Qemu), Category(Needs.Binary)]
 [Parallelizable(ParallelScope.None)]
 [TestFixtureSource(typeof(QemuPeer), nameof(QemuPeer.All))]
 public class ShellTerminalTests(QemuPeer peer)

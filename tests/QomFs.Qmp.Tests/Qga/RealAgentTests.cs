@@ -5,6 +5,7 @@ using QomFs.Testing;
 namespace QomFs.Qmp.Tests.Qga;
 
 /// <summary>The protocol against each real qemu-ga, with everything that acts on this machine blocked (and guest-exec too).</summary>
+[Category(Needs.Agent)]
 [NonParallelizable]
 [TestFixtureSource(typeof(QemuPeer), nameof(QemuPeer.All))]
 public class RealAgentTests(QemuPeer peer)
@@ -112,6 +113,7 @@ public class RealAgentTests(QemuPeer peer)
 }
 
 /// <summary>guest-exec against each real qemu-ga, for harmless fixed commands only.</summary>
+[Category(Needs.Agent)]
 [NonParallelizable]
 [TestFixtureSource(typeof(QemuPeer), nameof(QemuPeer.All))]
 public class RealAgentExecTests(QemuPeer peer)
