@@ -1,4 +1,5 @@
 using QomFs.Qmp;
+using QomFs.Threading;
 
 namespace QomFs.Cli;
 

@@ -4,6 +4,7 @@ using System.Text;
 using QomFs.Fuse;
 using QomFs.Qmp;
 using QomFs.Qom;
+using QomFs.Threading;
 
 namespace QomFs;
 
