@@ -38,7 +38,7 @@ static class ShellCommand
         var options = new ShellOptions(args.Has("--hmp"), args.Has("--verbose"), args.Has("--pretty"), args.Get("--logfile"),
             args.Has("--skip-negotiation"), CommandRunner.Seconds(args.Get("--timeout"), TimeSpan.FromSeconds(30)));
 
-        var interactive = Native.IsTerminal(0);
+        var interactive = LibC.IsTerminal(0);
         await using var client = await QmpClient.ConnectAsync(address, new QmpClientOptions
         {
             Negotiate = !options.SkipNegotiation,
