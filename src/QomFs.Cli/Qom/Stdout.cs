@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace QomFs.Cli;
+namespace QomFs.Cli.Qom;
 
 /// <summary>
 /// File descriptor 1 as a stream of plain write(2) calls, for the one-shot qom commands. The stream from
