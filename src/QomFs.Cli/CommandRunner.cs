@@ -1,4 +1,5 @@
 using QomFs.Qmp;
+using QomFs.Threading;
 
 namespace QomFs.Cli;
 
@@ -43,23 +44,4 @@ static class CommandRunner
         IOException or UnauthorizedAccessException => (ExitCodes.Refused, e.Message),
         _ => (ExitCodes.Refused, $"internal error: {e.GetType().Name}: {e.Message}"),
     };
-
-    /// <summary>The QMP address from -s/--socket, else $QMP_SOCKET, as QEMU's tools take it.</summary>
-    public static QmpAddress QmpAddressFrom(ParsedArgs args, string option = "--socket", string variable = "QMP_SOCKET")
-    {
-        var text = args.Get(option) ?? Environment.GetEnvironmentVariable(variable);
-        if (string.IsNullOrEmpty(text))
-            throw new UsageException($"no QMP socket: give {option} or set ${variable}");
-        return QmpAddress.Parse(text);
-    }
-
-    /// <summary>Parses a --timeout value in seconds.</summary>
-    public static TimeSpan Seconds(string? text, TimeSpan fallback, string option = "--timeout")
-    {
-        if (text is null) return fallback;
-        if (!double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var s)
-            || !(s > 0) || s > 86400)
-            throw new UsageException($"{option} takes a number of seconds greater than 0, not '{text}'");
-        return TimeSpan.FromSeconds(s);
-    }
 }

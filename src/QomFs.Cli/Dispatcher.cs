@@ -1,3 +1,8 @@
+using QomFs.Cli.Ga;
+using QomFs.Cli.Mount;
+using QomFs.Cli.Qom;
+using QomFs.Cli.Shell;
+
 namespace QomFs.Cli;
 
 /// <summary>Maps the name the binary was called by, or its first argument, to a command.</summary>
@@ -12,8 +17,8 @@ static class Dispatcher
         ["qom-set"] = QomSetCommand.Run,
         ["qom-list"] = QomListCommand.Run,
         ["qom-tree"] = QomTreeCommand.Run,
-        ["qmp-shell"] = Shell.ShellCommand.Run,
-        ["qemu-ga-client"] = Ga.GaCommand.Run,
+        ["qmp-shell"] = ShellCommand.Run,
+        ["qemu-ga-client"] = GaCommand.Run,
         ["qom-fuse"] = MountCommand.RunForeground,
     };
 
@@ -29,8 +34,8 @@ static class Dispatcher
 
     static readonly Dictionary<string, Command> QomfsSubcommands = new(QomSubcommands)
     {
-        ["shell"] = Shell.ShellCommand.Run,
-        ["ga"] = Ga.GaCommand.Run,
+        ["shell"] = ShellCommand.Run,
+        ["ga"] = GaCommand.Run,
         ["mount"] = MountCommand.Run,
         ["umount"] = UmountCommand.Run,
     };

@@ -7,11 +7,8 @@ namespace QomFs.Qmp;
 /// recv, send and poll on a socket's descriptor, straight to libc: a deadline without a timer, a wait without the
 /// socket engine's thread, and the same behaviour whether the descriptor is blocking or not.
 /// </summary>
-static partial class RawSocket
+static class RawSocket
 {
-    const int EINTR = 4, EAGAIN = 11, SHUT_RDWR = 2, MSG_NOSIGNAL = 0x4000, MSG_DONTWAIT = 0x40;
-    const short POLLIN = 1, POLLOUT = 4;
-
     /// <summary>One recv(2) into <paramref name="buffer"/>, waiting as long as it takes: bytes read, 0 at end of stream.</summary>
     public static unsafe int Receive(SafeHandle socket, Span<byte> buffer)
     {
@@ -19,12 +16,12 @@ static partial class RawSocket
         while (true)
         {
             nint n;
-            fixed (byte* b = buffer) n = recv(fd.Value, b, buffer.Length, 0);
+            fixed (byte* b = buffer) n = LibC.Recv(fd.Value, b, buffer.Length, 0);
             if (n >= 0) return (int)n;
             var errno = Marshal.GetLastPInvokeError();
-            if (errno == EINTR) continue;
-            if (errno != EAGAIN) throw Failed(errno);
-            Poll(fd.Value, POLLIN, -1);
+            if (errno == LibC.EINTR) continue;
+            if (errno != LibC.EAGAIN) throw Failed(errno);
+            Poll(fd.Value, LibC.POLLIN, -1);
         }
     }
 
@@ -36,12 +33,12 @@ static partial class RawSocket
         while (data.Length > 0)
         {
             nint n;
-            fixed (byte* b = data) n = send(fd.Value, b, data.Length, MSG_NOSIGNAL | MSG_DONTWAIT);
+            fixed (byte* b = data) n = LibC.Send(fd.Value, b, data.Length, LibC.MSG_NOSIGNAL | LibC.MSG_DONTWAIT);
             if (n >= 0) { data = data[(int)n..]; continue; }
             var errno = Marshal.GetLastPInvokeError();
-            if (errno == EINTR) continue;
-            if (errno != EAGAIN) throw Failed(errno);
-            if (!Poll(fd.Value, POLLOUT, Remaining(deadline))) throw new TimeoutException();
+            if (errno == LibC.EINTR) continue;
+            if (errno != LibC.EAGAIN) throw Failed(errno);
+            if (!Poll(fd.Value, LibC.POLLOUT, Remaining(deadline))) throw new TimeoutException();
         }
     }
 
@@ -49,14 +46,14 @@ static partial class RawSocket
     public static bool WaitReadable(SafeHandle socket, int milliseconds)
     {
         using var fd = new Descriptor(socket);
-        return Poll(fd.Value, POLLIN, milliseconds);
+        return Poll(fd.Value, LibC.POLLIN, milliseconds);
     }
 
     /// <summary>shutdown(2) both ways: a read blocked on the socket in another thread returns at once.</summary>
     public static void Shutdown(SafeHandle socket)
     {
         using var fd = new Descriptor(socket);
-        shutdown(fd.Value, SHUT_RDWR);
+        LibC.Shutdown(fd.Value, LibC.SHUT_RDWR);
     }
 
     /// <summary>A point in <see cref="Environment.TickCount64"/> time, or long.MaxValue for no deadline.</summary>
@@ -76,9 +73,9 @@ static partial class RawSocket
 
     static unsafe bool Poll(int fd, short events, int milliseconds)
     {
-        var p = new PollFd { Fd = fd, Events = events };
-        var n = poll(&p, 1, milliseconds);
-        if (n < 0 && Marshal.GetLastPInvokeError() is var e && e != EINTR) throw Failed(e);
+        var p = new LibC.PollFd { Fd = fd, Events = events };
+        var n = LibC.Poll(&p, 1, milliseconds);
+        if (n < 0 && Marshal.GetLastPInvokeError() is var e && e != LibC.EINTR) throw Failed(e);
         return n > 0;
     }
 
@@ -104,17 +101,4 @@ static partial class RawSocket
             if (_added) _handle.DangerousRelease();
         }
     }
-
-    [StructLayout(LayoutKind.Sequential)]
-    struct PollFd
-    {
-        public int Fd;
-        public short Events;
-        public short Revents;
-    }
-
-    [LibraryImport("libc", SetLastError = true)] private static unsafe partial nint recv(int fd, byte* buffer, nint length, int flags);
-    [LibraryImport("libc", SetLastError = true)] private static unsafe partial nint send(int fd, byte* buffer, nint length, int flags);
-    [LibraryImport("libc")] private static partial int shutdown(int fd, int how);
-    [LibraryImport("libc", SetLastError = true)] private static unsafe partial int poll(PollFd* fds, nuint count, int timeout);
 }

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace QomFs.Qmp;
 
 /// <summary>Opens a stream socket to a <see cref="QmpAddress"/>, within a deadline.</summary>
-static partial class SocketConnector
+static class SocketConnector
 {
     /// <summary>
     /// Connects, for a caller that reads and writes with blocking calls (<see cref="RawSocket"/>): a unix or vsock
@@ -53,52 +53,32 @@ static partial class SocketConnector
         }
     }
 
-    const int AF_UNIX = 1, AF_VSOCK = 40, SOCK_STREAM = 1, SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000, EAGAIN = 11, ENOENT = 2;
-    const int SunPathLength = 108;
-
-    [StructLayout(LayoutKind.Sequential)]
-    unsafe struct SockaddrUn
-    {
-        public ushort Family;
-        public fixed byte Path[SunPathLength];
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    struct SockaddrVm
-    {
-        public ushort Family;
-        public ushort Reserved1;
-        public uint Port;
-        public uint Cid;
-        public uint Flags; // svm_flags and svm_zero: must be zero
-    }
-
     // A unix connect completes at once or fails, so it is made with libc: .NET's Socket would start its socket
     // engine (a thread) first. Non-blocking, so that a full listen backlog fails at once (EAGAIN) rather than hangs.
     static unsafe SocketDescriptor ConnectUnix(QmpAddress address)
     {
         var path = System.Text.Encoding.UTF8.GetBytes(address.Path);
-        if (path.Length >= SunPathLength) throw new QmpConnectionException($"cannot connect to {address}: the path is longer than {SunPathLength - 1} bytes");
-        var sa = new SockaddrUn { Family = AF_UNIX };
-        path.CopyTo(new Span<byte>(sa.Path, SunPathLength));
-        return Connect(address, AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, &sa, sizeof(SockaddrUn));
+        if (path.Length >= LibC.SunPathLength) throw new QmpConnectionException($"cannot connect to {address}: the path is longer than {LibC.SunPathLength - 1} bytes");
+        var sa = new LibC.SockaddrUn { Family = LibC.AF_UNIX };
+        path.CopyTo(new Span<byte>(sa.Path, LibC.SunPathLength));
+        return Connect(address, LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, &sa, sizeof(LibC.SockaddrUn));
     }
 
     // .NET's Socket has no AF_VSOCK endpoint, so the socket is made and connected with libc.
     static unsafe SocketDescriptor ConnectVsock(QmpAddress address)
     {
-        var sa = new SockaddrVm { Family = AF_VSOCK, Port = (uint)address.Port, Cid = address.Cid };
-        return Connect(address, AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, &sa, sizeof(SockaddrVm));
+        var sa = new LibC.SockaddrVm { Family = LibC.AF_VSOCK, Port = (uint)address.Port, Cid = address.Cid };
+        return Connect(address, LibC.AF_VSOCK, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, &sa, sizeof(LibC.SockaddrVm));
     }
 
     static unsafe SocketDescriptor Connect(QmpAddress address, int family, int type, void* sockaddr, int length)
     {
-        var fd = socket(family, type, 0);
+        var fd = LibC.Socket(family, type, 0);
         if (fd < 0) throw Failed(address, Marshal.GetLastPInvokeError());
-        if (connect(fd, sockaddr, length) != 0)
+        if (LibC.Connect(fd, sockaddr, length) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
-            close(fd);
+            LibC.Close(fd);
             throw Failed(address, errno);
         }
         return new SocketDescriptor(fd);
@@ -106,12 +86,8 @@ static partial class SocketConnector
 
     static QmpException Failed(QmpAddress address, int errno) => errno switch
     {
-        EAGAIN => new QmpTimeoutException($"cannot connect to {address}: it takes no more connections (is another client connected to it?)"),
-        ENOENT when address.Kind == QmpAddressKind.Unix => new QmpConnectionException($"cannot connect to {address}: no such socket"),
+        LibC.EAGAIN => new QmpTimeoutException($"cannot connect to {address}: it takes no more connections (is another client connected to it?)"),
+        LibC.ENOENT when address.Kind == QmpAddressKind.Unix => new QmpConnectionException($"cannot connect to {address}: no such socket"),
         _ => new QmpConnectionException($"cannot connect to {address}: {Marshal.GetPInvokeErrorMessage(errno)}"),
     };
-
-    [LibraryImport("libc", SetLastError = true)] private static partial int socket(int domain, int type, int protocol);
-    [LibraryImport("libc", SetLastError = true)] private static unsafe partial int connect(int fd, void* addr, int len);
-    [LibraryImport("libc")] private static partial int close(int fd);
 }

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
 namespace QomFs.Qmp;
@@ -8,11 +7,9 @@ namespace QomFs.Qmp;
 /// creating one of those starts .NET's socket engine (an epoll instance and a thread), which a one-shot tool that
 /// reads and writes with blocking calls (<see cref="RawSocket"/>) never needs.
 /// </summary>
-sealed partial class SocketDescriptor : SafeHandleZeroOrMinusOneIsInvalid
+sealed class SocketDescriptor : SafeHandleZeroOrMinusOneIsInvalid
 {
     public SocketDescriptor(int fd) : base(ownsHandle: true) => SetHandle(fd);
 
-    protected override bool ReleaseHandle() => close((int)handle) == 0;
-
-    [LibraryImport("libc")] private static partial int close(int fd);
+    protected override bool ReleaseHandle() => LibC.Close((int)handle) == 0;
 }

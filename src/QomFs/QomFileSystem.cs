@@ -1,6 +1,7 @@
 using System.Text;
 using QomFs.Fuse;
 using QomFs.Qom;
+using QomFs.Threading;
 
 namespace QomFs;
 

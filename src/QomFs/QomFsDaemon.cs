@@ -25,7 +25,7 @@ public static class QomFsDaemon
         var qmpOptions = new QmpClientOptions { CommandTimeout = o.Timeout, ConnectTimeout = o.Timeout, SendAheadArgument = "path" };
         var qom = new QomClient(await QmpClient.ConnectAsync(o.Address, qmpOptions));
         var cache = new QomCache(qom, o.CacheTtl);
-        var fs = new QomFileSystem(cache, new QomFsOptions { ReadOnly = o.ReadOnly, Uid = getuid(), Gid = getgid() }, log);
+        var fs = new QomFileSystem(cache, new QomFsOptions { ReadOnly = o.ReadOnly, Uid = LibC.GetUid(), Gid = LibC.GetGid() }, log);
         var ttl = o.CacheTtl.TotalSeconds;
 
         using var mount = FuseMount.Mount(o.MountPoint, fs, new FuseMountOptions
@@ -121,7 +121,4 @@ public static class QomFsDaemon
             mount.Invalidate(parent);
         }
     }
-
-    [System.Runtime.InteropServices.DllImport("libc")] static extern uint getuid();
-    [System.Runtime.InteropServices.DllImport("libc")] static extern uint getgid();
 }

@@ -12,6 +12,10 @@ public class FuzzTests
 {
     const int Cases = 10_000;
 
+    // What a mutation puts in: JSON's structural characters first (an insertion takes only those), then others.
+    const string Flips = "{}[]\":,\\ 0aZ\u00ff";
+    const int Structural = 8;
+
     static readonly string[] Valid =
     [
         """{"return": {"status": "running", "singlestep": false, "running": true}, "id": ID}""",
@@ -44,8 +48,8 @@ public class FuzzTests
                     var at = r.Next(chars.Count);
                     switch (r.Next(3))
                     {
-                        case 0: chars[at] = "{}[]\":,\\ 0aZ\u00ff"[r.Next(14)]; break;
-                        case 1: chars.Insert(at, "{}[]\":,\\"[r.Next(8)]); break;
+                        case 0: chars[at] = Flips[r.Next(Flips.Length)]; break;
+                        case 1: chars.Insert(at, Flips[r.Next(Structural)]); break;
                         default: chars.RemoveAt(at); break;
                     }
                 }

@@ -1,11 +1,14 @@
 using System.Net.Sockets;
+using System.Runtime.ExceptionServices;
 using System.Text;
 
 namespace QomFs.Testing;
 
 /// <summary>
 /// A scripted peer on a unix socket, for what a real QEMU or guest agent will not do: broken JSON, a close in the
-/// middle of a reply, silence, huge lines, stray bytes. Each accepted connection runs the script.
+/// middle of a reply, silence, huge lines, stray bytes. Each accepted connection runs the script. A script that
+/// fails (an assertion in it, or any exception but the client or the server going away) fails the test:
+/// <see cref="Dispose"/> throws what it threw.
 /// </summary>
 public sealed class ScriptedServer : IDisposable
 {
@@ -13,6 +16,7 @@ public sealed class ScriptedServer : IDisposable
     readonly CancellationTokenSource _stop = new();
     readonly Task _accepting;
     readonly List<Task> _sessions = [];
+    readonly List<Exception> _failures = [];
 
     public string SocketPath { get; }
     public int Connections;
@@ -35,7 +39,8 @@ public sealed class ScriptedServer : IDisposable
                 lock (_sessions) _sessions.Add(Task.Run(async () =>
                 {
                     try { await script(connection); }
-                    catch (Exception) { /* a script ends when the client goes away */ }
+                    catch (Exception e) when (IsAnEnd(e)) { }
+                    catch (Exception e) { lock (_failures) _failures.Add(e); }
                     finally { connection.Dispose(); }
                 }));
             }
@@ -73,6 +78,12 @@ public sealed class ScriptedServer : IDisposable
     public static ScriptedServer Qemu(Func<ScriptedRequest, string?> answer, int major = 7, int minor = 2) =>
         Qemu(r => Task.FromResult(answer(r)), major, minor);
 
+    // How a script ends when the client closes or resets the connection, the script closed it, or the server stopped.
+    static bool IsAnEnd(Exception e) =>
+        e is EndOfStreamException or SocketException or ObjectDisposedException or OperationCanceledException;
+
+    /// <summary>Stops the server and its scripts.</summary>
+    /// <exception cref="Exception">what a script threw, an NUnit assertion's failure included (several: an AggregateException).</exception>
     public void Dispose()
     {
         _stop.Cancel();
@@ -81,6 +92,10 @@ public sealed class ScriptedServer : IDisposable
         lock (_sessions) sessions = [.. _sessions];
         Task.WaitAll([.. sessions, _accepting], TimeSpan.FromSeconds(5));
         try { File.Delete(SocketPath); } catch (IOException) { }
+        Exception[] failures;
+        lock (_failures) failures = [.. _failures];
+        if (failures.Length == 1) ExceptionDispatchInfo.Throw(failures[0]);
+        if (failures.Length > 1) throw new AggregateException("scripts failed", failures);
     }
 }
 

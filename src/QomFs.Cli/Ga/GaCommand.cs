@@ -74,7 +74,7 @@ static class GaCommand
             return ExitCodes.Ok;
         }
         var context = new GaContext(prog, name, command.Args, parsed.Get("--address"),
-            CommandRunner.Seconds(parsed.Get("--timeout"), QgaClientOptions.Default.Timeout), parsed.Has("--json"));
+            Seconds.Option(parsed.Get("--timeout"), QgaClientOptions.Default.Timeout), parsed.Has("--json"));
         try
         {
             return await command.Run(context, rest);
@@ -101,10 +101,9 @@ sealed class GaContext(string prog, string command, string argsUsage, string? ad
     public async Task<QgaClient> ConnectAsync(TimeSpan? timeoutOverride = null)
     {
         if (_client is not null) return _client;
-        var text = address ?? Environment.GetEnvironmentVariable("QGA_CLIENT_ADDRESS");
-        if (string.IsNullOrEmpty(text)) throw new UsageException("no guest agent address: give --address or set $QGA_CLIENT_ADDRESS");
+        var peer = PeerAddress.From(address, "QGA_CLIENT_ADDRESS", "--address", "guest agent address");
         var options = new QgaClientOptions { Timeout = timeoutOverride ?? timeout };
-        return _client = await QgaClient.ConnectAsync(QmpAddress.Parse(text), options);
+        return _client = await QgaClient.ConnectAsync(peer, options);
     }
 
     /// <summary>Checks the number of arguments against the command's usage.</summary>

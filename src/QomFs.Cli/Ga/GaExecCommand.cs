@@ -22,7 +22,7 @@ static class GaExecCommand
         var parsed = parser.Parse(args, stopAtFirstPositional: true);
         if (parsed is null) return ExitCodes.Ok;
         if (parsed.Positionals.Count == 0) throw new UsageException($"exec: no command given (usage: {context.Prog} exec [--timeout S] [--env K=V] [--stdin FILE] -- CMD [ARGS...])");
-        var runTimeout = CommandRunner.Seconds(parsed.Get("--timeout"), TimeSpan.FromSeconds(60));
+        var runTimeout = Seconds.Option(parsed.Get("--timeout"), TimeSpan.FromSeconds(60));
         var env = parsed.GetAll("--env");
         foreach (var e in env)
             if (e.IndexOf('=') < 1) throw new UsageException($"exec: --env takes NAME=VALUE, not '{e}'");

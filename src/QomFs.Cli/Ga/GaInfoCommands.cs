@@ -14,7 +14,7 @@ static class GaInfoCommands
     public static async Task<int> Ping(GaContext context, string[] args)
     {
         context.Arity(args, 0, 1);
-        TimeSpan? timeout = args.Length == 1 ? CommandRunner.Seconds(args[0], context.Timeout, "ping's TIMEOUT") : null;
+        TimeSpan? timeout = args.Length == 1 ? Seconds.Option(args[0], context.Timeout, "ping's TIMEOUT") : null;
         var clock = Stopwatch.StartNew();
         var client = await context.ConnectAsync(timeout);
         var result = await client.PingAsync(timeout);

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 
 namespace QomFs.Cli.Mount;
 
@@ -8,7 +7,7 @@ namespace QomFs.Cli.Mount;
 /// child in a session of its own, and waits until the child says the mount is live (or fails, with its message
 /// relayed to the terminal). Only then does it return.
 /// </summary>
-static partial class Daemon
+static class Daemon
 {
     const string ChildVariable = "QOMFS_DAEMON_CHILD";
     const string ReadyLine = "ready";
@@ -43,7 +42,7 @@ static partial class Daemon
 
     public static int ServeAsChild(QomFsMountOptions options, string? logFile)
     {
-        setsid(); // out of the terminal's session: its Ctrl-C and hang-up are not ours
+        LibC.SetSid(); // out of the terminal's session: its Ctrl-C and hang-up are not ours
         using var log = logFile is null ? DaemonLog.Null : OpenLog(logFile);
         return QomFsDaemon.RunAsync(options, log, ready: () =>
         {
@@ -65,16 +64,11 @@ static partial class Daemon
     // The parent is gone once the mount is live: nothing may write to its pipes any more.
     static void DetachStandardStreams()
     {
-        var devNull = open("/dev/null", 2 /* O_RDWR */);
+        var devNull = LibC.Open("/dev/null", LibC.O_RDWR);
         if (devNull < 0) return;
-        dup2(devNull, 0);
-        dup2(devNull, 1);
-        dup2(devNull, 2);
-        if (devNull > 2) close(devNull);
+        LibC.Dup2(devNull, 0);
+        LibC.Dup2(devNull, 1);
+        LibC.Dup2(devNull, 2);
+        if (devNull > 2) LibC.Close(devNull);
     }
-
-    [LibraryImport("libc")] private static partial int setsid();
-    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)] private static partial int open(string path, int flags);
-    [LibraryImport("libc")] private static partial int dup2(int from, int to);
-    [LibraryImport("libc")] private static partial int close(int fd);
 }

@@ -1,6 +1,4 @@
-using QomFs.Cli.Mount;
-
-namespace QomFs.Cli;
+namespace QomFs.Cli.Mount;
 
 /// <summary>`qomfs mount`, `qom-fuse` and `qom fuse`: mounts a QEMU's QOM tree.</summary>
 static class MountCommand
@@ -33,7 +31,7 @@ static class MountCommand
         var args = new ArgParser(prog, Usage).Value("-s", "--socket").Flag("-f", "--foreground").Value("-o", "--options").Parse(argv);
         if (args is null) return ExitCodes.Ok;
         if (args.Positionals.Count != 1) throw new UsageException($"expected one MOUNTPOINT (see '{prog} --help')");
-        var address = CommandRunner.QmpAddressFrom(args);
+        var address = PeerAddress.QmpSocket(args.Get("--socket"));
         var (options, logFile) = MountOptionsParser.Parse(address, Path.GetFullPath(args.Positionals[0]), args.GetAll("--options"));
 
         if (Daemon.IsChild) return Daemon.ServeAsChild(options, logFile);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using QomFs.Qmp;
 
 namespace QomFs.Cli.Mount;
@@ -23,8 +22,8 @@ static class MountOptionsParser
                 case "default_permissions": break; // always on
                 case "fsname": o = o with { FsName = Required(name, value) }; break;
                 case "subtype": if (value != "qomfs") throw new UsageException("the subtype is always qomfs"); break;
-                case "cache_ttl": o = o with { CacheTtl = Seconds(name, value, allowZero: true) }; break;
-                case "timeout": o = o with { Timeout = Seconds(name, value, allowZero: false) }; break;
+                case "cache_ttl": o = o with { CacheTtl = Duration(name, value, allowZero: true) }; break;
+                case "timeout": o = o with { Timeout = Duration(name, value, allowZero: false) }; break;
                 case "log": log = Required(name, value); break;
                 case "reconnect": o = o with { Reconnect = true }; break;
                 default: extra.Add(option); break;
@@ -36,11 +35,7 @@ static class MountOptionsParser
     static string Required(string name, string? value) =>
         string.IsNullOrEmpty(value) ? throw new UsageException($"-o {name} needs a value ({name}=...)") : value;
 
-    static TimeSpan Seconds(string name, string? value, bool allowZero)
-    {
-        if (!double.TryParse(Required(name, value), NumberStyles.Float, CultureInfo.InvariantCulture, out var s)
-            || s < 0 || (s == 0 && !allowZero) || s > 86400 || double.IsNaN(s))
-            throw new UsageException($"-o {name} takes seconds{(allowZero ? " (0 or more)" : " (more than 0)")}, not '{value}'");
-        return TimeSpan.FromSeconds(s);
-    }
+    static TimeSpan Duration(string name, string? value, bool allowZero) =>
+        Seconds.TryParse(Required(name, value), allowZero)
+        ?? throw new UsageException($"-o {name} takes seconds{(allowZero ? " (0 or more)" : " (more than 0)")}, not '{value}'");
 }

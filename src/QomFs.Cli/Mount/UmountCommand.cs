@@ -1,6 +1,6 @@
 using QomFs.Fuse;
 
-namespace QomFs.Cli;
+namespace QomFs.Cli.Mount;
 
 /// <summary>`qomfs umount MOUNTPOINT`: unmounts, lazily when busy, and clears a dead mount.</summary>
 static class UmountCommand

@@ -1,6 +1,6 @@
 using QomFs.Qom;
 
-namespace QomFs.Cli;
+namespace QomFs.Cli.Qom;
 
 static class QomGetCommand
 {

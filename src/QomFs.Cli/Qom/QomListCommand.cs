@@ -1,7 +1,7 @@
 using System.Text;
 using QomFs.Qom;
 
-namespace QomFs.Cli;
+namespace QomFs.Cli.Qom;
 
 static class QomListCommand
 {

@@ -1,7 +1,7 @@
 using QomFs.Qmp;
 using QomFs.Qom;
 
-namespace QomFs.Cli;
+namespace QomFs.Cli.Qom;
 
 /// <summary>What the qom-* commands share: their options, the connection to QEMU, and PATH.PROPERTY.</summary>
 static class QomSession
@@ -25,8 +25,8 @@ static class QomSession
         if (args.Positionals.Count < min || args.Positionals.Count > max)
             throw new UsageException($"expected {expected} (see '{prog} --help')");
 
-        var address = CommandRunner.QmpAddressFrom(args);
-        var timeout = CommandRunner.Seconds(args.Get("--timeout"), TimeSpan.FromSeconds(3));
+        var address = PeerAddress.QmpSocket(args.Get("--socket"));
+        var timeout = Seconds.Option(args.Get("--timeout"), TimeSpan.FromSeconds(3));
         var options = new QmpClientOptions { CommandTimeout = timeout, ConnectTimeout = timeout, ReaderThread = pipelined };
         await using var qmp = await QmpClient.ConnectAsync(address, options);
         await body(new QomClient(qmp), args.Positionals);

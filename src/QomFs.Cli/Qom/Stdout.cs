@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace QomFs.Cli;
+namespace QomFs.Cli.Qom;
 
 /// <summary>
 /// File descriptor 1 as a stream of plain write(2) calls, for the one-shot qom commands. The stream from
@@ -9,10 +9,9 @@ namespace QomFs.Cli;
 /// that went away (EPIPE) for success, and waits when the descriptor is non-blocking and full. Asynchronous writes
 /// complete synchronously: they must not hand work to the thread pool either.
 /// </summary>
-sealed partial class Stdout : Stream
+sealed class Stdout : Stream
 {
-    const int Descriptor = 1, EINTR = 4, EAGAIN = 11, EPIPE = 32;
-    const short POLLOUT = 4;
+    const int Descriptor = 1;
 
     public override bool CanRead => false;
     public override bool CanSeek => false;
@@ -20,26 +19,11 @@ sealed partial class Stdout : Stream
     public override long Length => throw new NotSupportedException();
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
-    public override unsafe void Write(ReadOnlySpan<byte> buffer)
+    public override void Write(ReadOnlySpan<byte> buffer)
     {
-        while (!buffer.IsEmpty)
-        {
-            nint n;
-            fixed (byte* b = buffer) n = write(Descriptor, b, buffer.Length);
-            if (n >= 0)
-            {
-                buffer = buffer[(int)n..];
-                continue;
-            }
-            var errno = Marshal.GetLastPInvokeError();
-            if (errno == EPIPE) return;
-            if (errno == EAGAIN)
-            {
-                var p = new PollFd { Fd = Descriptor, Events = POLLOUT };
-                poll(&p, 1, -1);
-            }
-            else if (errno != EINTR) throw new IOException($"cannot write to standard output: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
-        }
+        var errno = LibC.WriteAll(Descriptor, buffer);
+        if (errno is not (0 or LibC.EPIPE))
+            throw new IOException($"cannot write to standard output: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
     }
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
@@ -61,15 +45,4 @@ sealed partial class Stdout : Stream
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
-
-    [StructLayout(LayoutKind.Sequential)]
-    struct PollFd
-    {
-        public int Fd;
-        public short Events;
-        public short Revents;
-    }
-
-    [LibraryImport("libc", SetLastError = true)] private static unsafe partial nint write(int fd, byte* buffer, nint count);
-    [LibraryImport("libc", SetLastError = true)] private static unsafe partial int poll(PollFd* fds, nuint count, int timeout);
 }

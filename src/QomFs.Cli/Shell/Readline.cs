@@ -88,10 +88,10 @@ sealed unsafe partial class Readline : IDisposable
     {
         if (!_installed) { print(); return; }
         rl_clear_visible_line();
-        Native.FlushStdio();
+        LibC.FlushStdio();
         print();
         rl_forced_update_display();
-        Native.FlushStdio();
+        LibC.FlushStdio();
     }
 
     /// <summary>Ctrl-C: leave the abandoned line on the screen with ^C after it, and show a fresh prompt.</summary>
@@ -101,8 +101,8 @@ sealed unsafe partial class Readline : IDisposable
         rl_callback_sigcleanup();
         SetInt("rl_point", *(int*)Export("rl_end"));
         rl_redisplay();
-        Native.FlushStdio();
-        Native.WriteAll(1, Encoding.UTF8.GetBytes("^C\n" + note));
+        LibC.FlushStdio();
+        ShellOutput.WriteAll(1, "^C\n" + note);
         rl_callback_handler_remove();
         var empty = stackalloc byte[1];
         empty[0] = 0;
@@ -152,7 +152,7 @@ sealed unsafe partial class Readline : IDisposable
     {
         if (_installed) rl_callback_handler_remove(); // restores the terminal's settings
         _installed = false;
-        Native.FlushStdio();
+        LibC.FlushStdio();
         var file = Marshal.StringToCoTaskMemUTF8(_historyFile);
         try { history_truncate_file((byte*)file, HistorySize); }
         finally { Marshal.FreeCoTaskMem(file); }
@@ -166,7 +166,7 @@ sealed unsafe partial class Readline : IDisposable
         if (line is null) { s_eof = true; return; }
         s_line = Marshal.PtrToStringUTF8((nint)line) ?? "";
         s_hasLine = true;
-        free(line);
+        LibC.Free(line);
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
@@ -217,5 +217,4 @@ sealed unsafe partial class Readline : IDisposable
     [LibraryImport(Lib)] private static partial int read_history(byte* file);
     [LibraryImport(Lib)] private static partial int append_history(int count, byte* file);
     [LibraryImport(Lib)] private static partial int history_truncate_file(byte* file, int lines);
-    [LibraryImport("libc")] private static partial void free(void* p);
 }

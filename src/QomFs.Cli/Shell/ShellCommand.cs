@@ -32,13 +32,11 @@ static class ShellCommand
             .Parse(argv);
         if (args is null) return ExitCodes.Ok;
         if (args.Positionals.Count > 1) throw new UsageException($"expected one ADDRESS (see '{prog} --help')");
-        var text = args.Positionals.Count == 1 ? args.Positionals[0] : Environment.GetEnvironmentVariable("QMP_SOCKET");
-        if (string.IsNullOrEmpty(text)) throw new UsageException("no QMP address: give ADDRESS or set $QMP_SOCKET");
-        var address = QmpAddress.Parse(text);
+        var address = PeerAddress.From(args.Positionals.Count == 1 ? args.Positionals[0] : null, "QMP_SOCKET", "ADDRESS", "QMP address");
         var options = new ShellOptions(args.Has("--hmp"), args.Has("--verbose"), args.Has("--pretty"), args.Get("--logfile"),
-            args.Has("--skip-negotiation"), CommandRunner.Seconds(args.Get("--timeout"), TimeSpan.FromSeconds(30)));
+            args.Has("--skip-negotiation"), Seconds.Option(args.Get("--timeout"), TimeSpan.FromSeconds(30)));
 
-        var interactive = Native.IsTerminal(0);
+        var interactive = LibC.IsTerminal(0);
         await using var client = await QmpClient.ConnectAsync(address, new QmpClientOptions
         {
             Negotiate = !options.SkipNegotiation,

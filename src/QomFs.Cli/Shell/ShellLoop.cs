@@ -15,7 +15,7 @@ sealed class ShellLoop : IDisposable
     readonly ShellSession _session;
     readonly ShellOutput _output;
     readonly bool _interactive;
-    readonly Native.Waker _waker = new();
+    readonly Waker _waker = new();
     readonly QmpEventSubscription _events;
     readonly SemaphoreSlim _eventsShown = new(0, 1);
     readonly List<PosixSignalRegistration> _signals = [];
@@ -68,21 +68,21 @@ sealed class ShellLoop : IDisposable
 
     public int Run()
     {
-        Span<Native.PollFd> fds = stackalloc Native.PollFd[2];
+        Span<LibC.PollFd> fds = stackalloc LibC.PollFd[2];
         var buffer = new byte[4096];
         while (true)
         {
             if (_readline is not null && _running is null && !_readline.IsPrompting) _readline.Prompt(_session.Prompt);
 
             var wantInput = _running is null && !_inputDone && (_readline?.IsPrompting ?? !HasScriptLine());
-            fds[0] = new Native.PollFd { Fd = _waker.Fd, Events = Native.POLLIN };
-            fds[1] = new Native.PollFd { Fd = 0, Events = Native.POLLIN };
-            Native.Poll(fds[..(wantInput ? 2 : 1)], -1);
+            fds[0] = new LibC.PollFd { Fd = _waker.Fd, Events = LibC.POLLIN };
+            fds[1] = new LibC.PollFd { Fd = 0, Events = LibC.POLLIN };
+            LibC.WaitForAny(fds[..(wantInput ? 2 : 1)], -1);
             _waker.Drain();
 
             if (_terminated != 0) return Quit(_terminated);
             HandleSignals();
-            if (wantInput && (fds[1].Revents & (Native.POLLIN | Native.POLLHUP | Native.POLLERR | Native.POLLNVAL)) != 0)
+            if (wantInput && (fds[1].Revents & (LibC.POLLIN | LibC.POLLHUP | LibC.POLLERR | LibC.POLLNVAL)) != 0)
             {
                 if (_readline is not null) _readline.ReadChar();
                 else ReadScript(buffer);
@@ -124,7 +124,7 @@ sealed class ShellLoop : IDisposable
 
     void ReadScript(byte[] buffer)
     {
-        var n = Native.Read(0, buffer);
+        var n = LibC.ReadAvailable(0, buffer);
         if (n == 0) _inputDone = true;
         else if (n > 0) _script.AddRange(buffer.AsSpan(0, n));
     }

@@ -18,8 +18,14 @@ sealed class ShellOutput(bool pretty)
 
     public bool Pretty { get; } = pretty;
 
-    public void Out(string text) => Native.WriteAll(1, Encoding.UTF8.GetBytes(text));
-    public void Err(string text) => Native.WriteAll(2, Encoding.UTF8.GetBytes(text));
+    public void Out(string text) => WriteAll(1, text);
+    public void Err(string text) => WriteAll(2, text);
+
+    /// <summary>Writes all of the text to the descriptor, or throws (a reader that went away included).</summary>
+    public static void WriteAll(int fd, string text)
+    {
+        if (LibC.WriteAll(fd, Encoding.UTF8.GetBytes(text)) is var errno && errno != 0) throw LibC.Failed("write", errno);
+    }
 
     /// <summary>Formats one JSON value the way the shell shows it.</summary>
     public string Format(JsonElement value) => Format(value, Pretty);

@@ -188,7 +188,8 @@ public class GaCliWithoutAgentTests
         var r = Qomfs.Run("qemu-ga-client", ["--address", silent.SocketPath, "--timeout", "1", "info"]);
         Assert.That(r.ExitCode, Is.EqualTo(3));
         Assert.That(r.StdErr, Does.Contain("no reply from the guest agent").And.Contain("within 1 s"));
-        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(2.5)));
+        // Long before the agent's 20 s of silence end: the 1 s timeout did it. How soon is the bench's business.
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(10)));
     }
 
     [Test]

@@ -1,4 +1,4 @@
-namespace QomFs.Qmp.Tests;
+namespace QomFs.Threading.Tests;
 
 // The pool's counters are process-wide: nothing else may run meanwhile.
 [NonParallelizable]

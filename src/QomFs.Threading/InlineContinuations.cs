@@ -1,4 +1,4 @@
-namespace QomFs.Qmp;
+namespace QomFs.Threading;
 
 /// <summary>
 /// The asynchronous counterpart of <see cref="ThreadPump"/>: starts a task whose continuations run on whichever

@@ -1,4 +1,4 @@
-namespace QomFs.Qmp.Tests;
+namespace QomFs.Threading.Tests;
 
 public class InlineContinuationsTests
 {

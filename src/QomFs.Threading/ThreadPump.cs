@@ -1,4 +1,4 @@
-namespace QomFs.Qmp;
+namespace QomFs.Threading;
 
 /// <summary>
 /// Sync over async without the thread pool, for a caller that must block until its commands complete (a FUSE worker

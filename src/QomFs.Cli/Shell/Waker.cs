@@ -1,0 +1,28 @@
+using System.Runtime.InteropServices;
+
+namespace QomFs.Cli.Shell;
+
+/// <summary>A non-blocking eventfd: any thread may <see cref="Wake"/> the loop that polls it.</summary>
+sealed unsafe class Waker : IDisposable
+{
+    public int Fd { get; } = LibC.EventFd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
+
+    public Waker()
+    {
+        if (Fd < 0) throw LibC.Failed("eventfd", Marshal.GetLastPInvokeError());
+    }
+
+    public void Wake()
+    {
+        ulong one = 1;
+        LibC.Write(Fd, (byte*)&one, 8); // cannot fail short of overflowing a 64-bit counter
+    }
+
+    public void Drain()
+    {
+        ulong value;
+        LibC.Read(Fd, (byte*)&value, 8);
+    }
+
+    public void Dispose() => LibC.Close(Fd);
+}
