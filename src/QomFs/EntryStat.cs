@@ -1,6 +1,6 @@
 using QomFs.Fuse;
-using QomFs.Qmp;
 using QomFs.Qom;
+using QomFs.Threading;
 
 namespace QomFs;
 

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text;
 using QomFs.Fuse;
-using QomFs.Qmp;
 using QomFs.Qom;
+using QomFs.Threading;
 
 namespace QomFs;
 

@@ -1,5 +1,5 @@
 using QomFs.Fuse;
-using QomFs.Qmp;
+using QomFs.Threading;
 
 namespace QomFs;
 
