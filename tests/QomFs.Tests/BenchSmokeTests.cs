@@ -47,9 +47,17 @@ public class BenchSmokeTests
         foreach (var name in Rows)
             Assert.That(rows.Any(c => c[0].StartsWith(name, StringComparison.Ordinal)), Is.True, $"no row '{name}' in\n{r.StdOut}");
 
-        // The bench cleans up after itself: no mount of its own is left.
-        var left = File.ReadAllLines("/proc/mounts").Where(l => l.Contains("qomfs-test-") && !before.Contains(l.Split(' ')[1])).ToList();
+        // The bench cleans up after itself: no mount of its own is left. Its mounts live under /tmp/qomfs-test-PID, PID
+        // its own and gone by now; a mount under a live PID is another test run's on this machine.
+        var left = File.ReadAllLines("/proc/mounts").Select(l => l.Split(' ')[1])
+            .Where(m => !before.Contains(m) && OwnerHasExited(m)).ToList();
         Assert.That(left, Is.Empty);
+    }
+
+    static bool OwnerHasExited(string mountPoint)
+    {
+        var owner = Regex.Match(mountPoint, @"^/tmp/qomfs-test-(\d+)/");
+        return owner.Success && !Directory.Exists("/proc/" + owner.Groups[1].Value);
     }
 
     // "| a | b \| c |" → ["a", "b | c"]: cells are split on unescaped bars.
