@@ -35,7 +35,7 @@ public static class ValueCodec
     static bool TryGetString(ref Utf8JsonReader reader, out string value)
     {
         try { value = reader.GetString()!; return true; }
-        catch (InvalidOperationException) { value = ""; return false; } // a lone surrogate: show the JSON instead
+        catch (InvalidOperationException) { value = ""; return false; } // a lone surrogate: keep its JSON escape as QEMU sent it
     }
 
     /// <summary>Re-serialises JSON without whitespace (QEMU pads its output), keeping number texts as they are.</summary>
@@ -52,7 +52,10 @@ public static class ValueCodec
                 case JsonTokenType.StartArray: w.WriteStartArray(); break;
                 case JsonTokenType.EndArray: w.WriteEndArray(); break;
                 case JsonTokenType.PropertyName: w.WritePropertyName(reader.GetString()!); break;
-                case JsonTokenType.String: w.WriteStringValue(reader.GetString()); break;
+                case JsonTokenType.String:
+                    if (TryGetString(ref reader, out var value)) w.WriteStringValue(value);
+                    else w.WriteRawValue(json.Slice((int)reader.TokenStartIndex, reader.ValueSpan.Length + 2), skipInputValidation: true);
+                    break;
                 case JsonTokenType.Number: w.WriteRawValue(reader.ValueSpan, skipInputValidation: true); break;
                 case JsonTokenType.True: w.WriteBooleanValue(true); break;
                 case JsonTokenType.False: w.WriteBooleanValue(false); break;

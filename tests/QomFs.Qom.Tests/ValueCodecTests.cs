@@ -90,6 +90,11 @@ public class ValueCodecEdgeTests
     static string Format(string json) => ValueCodec.FormatText(Encoding.UTF8.GetBytes(json));
     static string Parse(string text, string type) => Encoding.UTF8.GetString(ValueCodec.Parse(text, type, "p"));
 
+    // A lone surrogate has no UTF-8: the file shows the JSON escape QEMU sent, alone or inside structure, never a crash.
+    [TestCase("\"\\ud800\"", "\"\\ud800\"\n")]
+    [TestCase("[ \"\\udc00x\", \"\\u00e9\" ]", "[\"\\udc00x\",\"\u00e9\"]\n")]
+    public void ALoneSurrogateStaysEscaped(string json, string text) => Assert.That(Format(json), Is.EqualTo(text));
+
     static string Reason(string text, string type)
     {
         var e = Assert.Throws<QomValueException>(() => ValueCodec.Parse(text, type, "p"))!;
