@@ -143,7 +143,7 @@ public static class ValueCodec
             var reader = new Utf8JsonReader(bytes);
             reader.Read();
             reader.Skip();
-            if (reader.Read()) throw new JsonException("trailing text after the value");
+            reader.Read(); // refuses any text after the one value itself (JsonException), so nothing is left to check
             var output = new ArrayBufferWriter<byte>(bytes.Length);
             WriteCompact(bytes, output);
             return output.WrittenSpan.ToArray();
