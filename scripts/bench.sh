@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench` (after `make build`): builds the bench program and runs it against the published bin/qomfs.
 # It starts its own QEMUs and mounts, stops them by PID, and prints one table (see docs/bench.md).
-# Arguments go to the bench: --smoke (one quick run, the plain QEMU only), --runs N (default 5).
+# Arguments go to the bench: --smoke (one quick run: the plain QEMU 7.2, and QEMU 11's cold dump row), --runs N
+# (default 5), --qemu N (only the rows of QEMU N: 7 or 11).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export QOMFS_BIN=${QOMFS_BIN:-$PWD/bin/qomfs}

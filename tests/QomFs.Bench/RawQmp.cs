@@ -19,17 +19,20 @@ sealed class Walk
     public List<string> Objects { get; } = [];
     /// <summary>Every regular property (a file in the mount) as (object, name).</summary>
     public List<(string Path, string Name)> Files { get; } = [];
-    /// <summary>The files whose qom-get succeeded (only when the walk read values).</summary>
+    /// <summary>The files whose value QEMU gave (only when the walk read values).</summary>
     public List<(string Path, string Name)> Readable { get; } = [];
     public Dictionary<string, int> Commands { get; } = [];
     public long RequestBytes { get; set; }
     public int Links { get; set; }
+    /// <summary>Files and links that qom-list-get gave no value for (only in walks that use it).</summary>
+    public int Unvalued { get; set; }
 }
 
 /// <summary>
 /// The floor: a minimal QMP client, blocking, sequential, one compact request at a time and no id at all (QMP
 /// answers in-band commands in order). Nothing between the socket and QEMU but the bytes QEMU must read.
 /// A walk may also send each request's opening ahead, behind the request before it, as the daemon does.
+/// On a QEMU with qom-list-get (10.1+) a walk sends one qom-list-get per object instead, which brings the values.
 /// </summary>
 sealed class RawQmp : IDisposable
 {
@@ -46,17 +49,24 @@ sealed class RawQmp : IDisposable
     {
         _socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         _socket.Connect(new UnixDomainSocketEndPoint(socketPath));
-        ReadLine(); // greeting
+        using (var greeting = JsonDocument.Parse(ReadLine()))
+        {
+            var v = greeting.RootElement.GetProperty("QMP").GetProperty("version").GetProperty("qemu");
+            Version = $"{v.GetProperty("major").GetInt32()}.{v.GetProperty("minor").GetInt32()}.{v.GetProperty("micro").GetInt32()}";
+        }
         SendRaw("{\"execute\":\"qmp_capabilities\"}"u8);
         ReadReply();
     }
 
     public long RequestBytes { get; private set; }
 
+    /// <summary>QEMU's version from the greeting, e.g. 7.2.22.</summary>
+    public string Version { get; }
+
     /// <summary>qom-list; the names and types of an object's properties.</summary>
     public List<RawProperty> List(string path)
     {
-        var reply = Execute("qom-list", path, null);
+        var reply = Execute("qom-list", w => w.WriteString("path"u8, path));
         using var doc = JsonDocument.Parse(reply);
         var root = doc.RootElement;
         if (root.TryGetProperty("error", out var error)) throw new InvalidOperationException($"qom-list {path}: {error}");
@@ -67,11 +77,32 @@ sealed class RawQmp : IDisposable
     /// <summary>qom-get; true when QEMU returned a value rather than an error.</summary>
     public bool Get(string path, string name)
     {
-        var reply = Execute("qom-get", path, name);
+        var reply = Execute("qom-get", w =>
+        {
+            w.WriteString("path"u8, path);
+            w.WriteString("property"u8, name);
+        });
         return reply.AsSpan().IndexOf("{\"return\""u8) == 0;
     }
 
-    byte[] Execute(string command, string path, string? property)
+    /// <summary>qom-list-get of one object: its properties, each with whether QEMU gave its value.</summary>
+    public List<(RawProperty Property, bool HasValue)> ListGet(string path)
+    {
+        var reply = Execute("qom-list-get", w =>
+        {
+            w.WriteStartArray("paths"u8);
+            w.WriteStringValue(path);
+            w.WriteEndArray();
+        });
+        using var doc = JsonDocument.Parse(reply);
+        var root = doc.RootElement;
+        if (root.TryGetProperty("error", out var error)) throw new InvalidOperationException($"qom-list-get {path}: {error}");
+        return [.. root.GetProperty("return")[0].GetProperty("properties").EnumerateArray()
+            .Select(e => (new RawProperty(e.GetProperty("name").GetString()!, e.GetProperty("type").GetString()!), e.TryGetProperty("value", out _)))];
+    }
+
+    // Every command begins with "path" ("paths" for qom-list-get), so the opening sent ahead fits them all.
+    byte[] Execute(string command, Action<Utf8JsonWriter> arguments)
     {
         _request.ResetWrittenCount();
         using (var w = new Utf8JsonWriter(_request, Compact))
@@ -79,8 +110,7 @@ sealed class RawQmp : IDisposable
             w.WriteStartObject();
             if (!_sendAhead) w.WriteString("execute"u8, command);
             w.WriteStartObject("arguments"u8);
-            w.WriteString("path"u8, path);
-            if (property is not null) w.WriteString("property"u8, property);
+            arguments(w);
             w.WriteEndObject();
             if (_sendAhead) w.WriteString("execute"u8, command);
             w.WriteEndObject();
@@ -144,9 +174,10 @@ sealed class RawQmp : IDisposable
     /// <summary>
     /// Breadth-first walk from <paramref name="root"/>: qom-list of every object and, when <paramref name="values"/>,
     /// qom-get of every regular property right after its object's listing. Links are not followed (nor read).
+    /// With <paramref name="listGet"/> each object costs one qom-list-get instead, values or not.
     /// </summary>
     /// <param name="sendAhead">send each request's opening ahead; <see cref="CloseOpening"/> afterwards.</param>
-    public Walk WalkTree(string root, bool values, bool sendAhead = false)
+    public Walk WalkTree(string root, bool values, bool sendAhead = false, bool listGet = false)
     {
         _sendAhead = sendAhead;
         var walk = new Walk();
@@ -156,14 +187,20 @@ sealed class RawQmp : IDisposable
         {
             var path = queue.Dequeue();
             walk.Objects.Add(path);
-            var listing = List(path);
-            Count(walk, "qom-list");
-            foreach (var p in listing)
+            List<(RawProperty Property, bool HasValue)> listing = listGet ? ListGet(path) : [.. List(path).Select(p => (p, false))];
+            Count(walk, listGet ? "qom-list-get" : "qom-list");
+            foreach (var (p, hasValue) in listing)
             {
                 var full = path == "/" ? "/" + p.Name : path + "/" + p.Name;
                 if (p.IsChild) { queue.Enqueue(full); continue; }
+                if (listGet && !hasValue) walk.Unvalued++;
                 if (p.IsLink) { walk.Links++; continue; }
                 walk.Files.Add((path, p.Name));
+                if (listGet)
+                {
+                    if (hasValue) walk.Readable.Add((path, p.Name));
+                    continue;
+                }
                 if (!values) continue;
                 Count(walk, "qom-get");
                 if (Get(path, p.Name)) walk.Readable.Add((path, p.Name));

@@ -8,6 +8,8 @@ enum Unit { Seconds, Millis, PerSecond, Megabytes }
 /// <summary>One row: the samples of its runs, and what it is checked against.</summary>
 sealed record Row(string Name, string Machine, Unit Unit, IReadOnlyList<double> Samples)
 {
+    /// <summary>The QEMU version the row ran on, e.g. 7.2.22.</summary>
+    public string Qemu { get; init; } = "";
     public double? FloorSeconds { get; init; }
     public string Commands { get; init; } = "";
     public string Target { get; init; } = "";
@@ -36,8 +38,9 @@ sealed class Table
     public string Render()
     {
         var sb = new StringBuilder();
-        sb.AppendLine("| row | machine | runs | median | min | max | × floor | QMP commands | target | met |");
-        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+        // QEMU comes last, so that the columns before it keep their places for whoever reads the table by position.
+        sb.AppendLine("| row | machine | runs | median | min | max | × floor | QMP commands | target | met | QEMU |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in _rows)
         {
             var ratio = r.FloorSeconds is { } f && r.Unit == Unit.Seconds ? (r.Median / f).ToString("0.000", CultureInfo.InvariantCulture) + "×" : "";
@@ -45,12 +48,12 @@ sealed class Table
             {
                 r.Name, r.Machine, r.Samples.Count.ToString(CultureInfo.InvariantCulture),
                 Format(r.Median, r.Unit), Format(r.Samples.DefaultIfEmpty(double.NaN).Min(), r.Unit), Format(r.Samples.DefaultIfEmpty(double.NaN).Max(), r.Unit),
-                ratio, r.Commands, r.Target, r.Met,
+                ratio, r.Commands, r.Target, r.Met, r.Qemu,
             };
             sb.Append("| ").Append(string.Join(" | ", cells.Select(c => c.Replace("|", "\\|")))).AppendLine(" |");
         }
         return sb.ToString();
     }
 
-    public IEnumerable<string> Notes() => _rows.Where(r => r.Note.Length > 0).Select(r => $"- {r.Name} ({r.Machine}): {r.Note}");
+    public IEnumerable<string> Notes() => _rows.Where(r => r.Note.Length > 0).Select(r => $"- {r.Name} ({r.Machine}, QEMU {r.Qemu}): {r.Note}");
 }
