@@ -435,7 +435,7 @@ namespace QomFs.Bench
             bool coldDumpOnly)
         {
             var result = new Dictionary<string, (Dictionary<string, int>, long)>();
-            using var proxy = new CountingProxy(qemu.QmpSocket, TempPaths.NewSocket("relay"));
+            using var proxy = new QmpRelay(qemu.QmpSocket);
             BenchMount Fresh()
             {
                 var m = BenchMount.Start(qomfs, proxy.SocketPath, Ttl);

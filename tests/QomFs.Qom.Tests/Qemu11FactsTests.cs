@@ -170,7 +170,7 @@ public class Qemu11FactsTests
     [Test]
     public async Task TheLibraryListsWithOneQomListGetOnElevenAndReadsEveryValueFromIt()
     {
-        using var recorder = QmpRecorder.Start(_modern.QmpSocket);
+        using var recorder = new QmpRelay(_modern.QmpSocket);
         await using var qmp = await QmpClient.ConnectAsync(QmpAddress.Unix(recorder.SocketPath));
         var cache = new QomCache(new QomClient(qmp), TimeSpan.FromMinutes(5));
 
@@ -203,7 +203,7 @@ public class Qemu11FactsTests
     [Test]
     public async Task TheLibraryFallsBackToQomListAndQomGetOnSevenTwoWithoutTryingQomListGet()
     {
-        using var recorder = QmpRecorder.Start(_old.QmpSocket);
+        using var recorder = new QmpRelay(_old.QmpSocket);
         await using var qmp = await QmpClient.ConnectAsync(QmpAddress.Unix(recorder.SocketPath));
         var cache = new QomCache(new QomClient(qmp), TimeSpan.FromMinutes(5));
 

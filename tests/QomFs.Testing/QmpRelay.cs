@@ -1,32 +1,35 @@
 using System.Net.Sockets;
 using System.Text;
 
-namespace QomFs.Bench;
+namespace QomFs.Testing;
 
 /// <summary>
-/// A unix-socket relay between a qomfs daemon and QEMU that counts the commands (by name) and request bytes the
-/// daemon sends. Used only for the runs that count; the timed runs talk to QEMU directly.
-/// Why a relay rather than a counter in the daemon or strace: it counts exactly what reaches QEMU, by command name,
-/// without changing the program under test and without ptrace slowing QEMU down.
+/// A unix-socket relay between a QMP client (the library, a qomfs daemon) and a real QEMU that records the commands
+/// (by name, in order) and the request bytes the client sends; bytes pass through unchanged both ways. Why a relay
+/// rather than a counter in the code under test or strace: it sees exactly what reaches QEMU, without a seam in the
+/// program under test and without ptrace slowing QEMU down. The tests assert what the library asks a real QEMU; the
+/// bench counts its rows (its timed runs talk to QEMU directly).
 /// </summary>
-sealed class CountingProxy : IDisposable
+public sealed class QmpRelay : IDisposable
 {
     static readonly byte[] Marker = "\"execute\":\""u8.ToArray();
     readonly Socket _listener;
     readonly string _upstream;
     readonly Lock _gate = new();
     readonly Dictionary<string, int> _commands = [];
+    readonly List<string> _order = [];
     readonly List<Socket> _sockets = [];
     long _bytes;
 
     public string SocketPath { get; }
 
-    public CountingProxy(string upstreamSocket, string socketPath)
+    /// <param name="upstreamSocket">QEMU's QMP socket.</param>
+    public QmpRelay(string upstreamSocket)
     {
         _upstream = upstreamSocket;
-        SocketPath = socketPath;
+        SocketPath = TempPaths.NewSocket("relay");
         _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        _listener.Bind(new UnixDomainSocketEndPoint(socketPath));
+        _listener.Bind(new UnixDomainSocketEndPoint(SocketPath));
         _listener.Listen(4);
         new Thread(Accept) { IsBackground = true, Name = "proxy accept" }.Start();
     }
@@ -39,7 +42,8 @@ sealed class CountingProxy : IDisposable
             try { client = _listener.Accept(); }
             catch (Exception e) when (e is SocketException or ObjectDisposedException) { return; }
             var server = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            server.Connect(new UnixDomainSocketEndPoint(_upstream));
+            try { server.Connect(new UnixDomainSocketEndPoint(_upstream)); }
+            catch (SocketException) { client.Dispose(); server.Dispose(); continue; }
             lock (_gate) _sockets.AddRange([client, server]);
             new Thread(() => Pump(client, server, count: true)) { IsBackground = true }.Start();
             new Thread(() => Pump(server, client, count: false)) { IsBackground = true }.Start();
@@ -56,7 +60,7 @@ sealed class CountingProxy : IDisposable
             {
                 var n = from.Receive(buffer);
                 if (n == 0) break;
-                if (count) Count(carry, buffer.AsSpan(0, n));
+                if (count) Count(carry, buffer.AsSpan(0, n)); // before it is passed on: when the reply is back, it is counted
                 var sent = 0;
                 while (sent < n) sent += to.Send(buffer, sent, n - sent, SocketFlags.None);
             }
@@ -79,11 +83,18 @@ sealed class CountingProxy : IDisposable
             var quote = all[nameStart..].IndexOf((byte)'"');
             if (quote < 0) { consumed += at; break; }
             var name = Encoding.UTF8.GetString(all.Slice(nameStart, quote));
-            lock (_gate) _commands[name] = _commands.GetValueOrDefault(name) + 1;
+            lock (_gate)
+            {
+                _commands[name] = _commands.GetValueOrDefault(name) + 1;
+                _order.Add(name);
+            }
             consumed = nameStart + quote + 1;
         }
         carry.RemoveRange(0, consumed);
     }
+
+    /// <summary>The names of the commands sent since the start or the last <see cref="Take"/>, in order, <c>qmp_capabilities</c> included.</summary>
+    public string[] Commands { get { lock (_gate) return [.. _order]; } }
 
     /// <summary>The counts since the last call, and resets them.</summary>
     public (Dictionary<string, int> Commands, long Bytes) Take()
@@ -92,6 +103,7 @@ sealed class CountingProxy : IDisposable
         {
             var copy = new Dictionary<string, int>(_commands);
             _commands.Clear();
+            _order.Clear();
             return (copy, Interlocked.Exchange(ref _bytes, 0));
         }
     }
