@@ -25,19 +25,20 @@ sealed class HeldWrites(Func<QomEntry, byte[], Task> set, FailureLog failures, i
     readonly ConcurrentLru<string, byte[]> _written = new(64);
 
     /// <summary>
-    /// A write of <paramref name="data"/> at <paramref name="offset"/> to the file <paramref name="entry"/> at
-    /// <paramref name="path"/>; <paramref name="append"/> for a file opened with O_APPEND.
+    /// A write of <paramref name="data"/> at <paramref name="offset"/> to the file <paramref name="entry"/>;
+    /// <paramref name="append"/> for a file opened with O_APPEND.
     /// </summary>
     /// <returns>the bytes written, or a negated errno.</returns>
-    public int Write(string path, QomEntry entry, ulong offset, ReadOnlySpan<byte> data, bool append)
+    public int Write(QomEntry entry, ulong offset, ReadOnlySpan<byte> data, bool append)
     {
+        var path = entry.Path;
         lock (_gate)
         {
             var held = TakeHeld(path);
             var fresh = offset == 0 || append;
             var continues = held is not null && !fresh && (ulong)held.Value.Length == offset;
             // A held value that this write does not continue was whole: set it before anything else.
-            if (held is not null && !continues) Set(path, held.Entry, held.Value);
+            if (held is not null && !continues) Set(held.Entry, held.Value);
             byte[] value;
             if (fresh) value = data.ToArray();
             else if (continues) value = [.. held!.Value, .. data];
@@ -52,7 +53,7 @@ sealed class HeldWrites(Func<QomEntry, byte[], Task> set, FailureLog failures, i
                 waiting.Timer = time.CreateTimer(_ => SetHeld(path, waiting), null, HoldTime, Timeout.InfiniteTimeSpan);
                 return data.Length;
             }
-            var errno = Set(path, entry, value);
+            var errno = Set(entry, value);
             return errno == 0 ? data.Length : -errno;
         }
     }
@@ -90,22 +91,22 @@ sealed class HeldWrites(Func<QomEntry, byte[], Task> set, FailureLog failures, i
         {
             if (!_held.TryGetValue(path, out var held) || (only is not null && held != only)) return;
             TakeHeld(path);
-            Set(path, held.Entry, held.Value);
+            Set(held.Entry, held.Value);
         }
     }
 
     // Under _gate. Returns 0 or the errno.
-    int Set(string path, QomEntry entry, byte[] value)
+    int Set(QomEntry entry, byte[] value)
     {
         try
         {
             FuseWorker.Run(() => set(entry, value), ErrnoMapping.ForWrite);
-            _written.AddOrUpdate(path, value);
+            _written.AddOrUpdate(entry.Path, value);
             return 0;
         }
         catch (FuseException e)
         {
-            failures.Write(path, e);
+            failures.Write(entry.Path, e);
             return e.Errno;
         }
     }

@@ -113,11 +113,8 @@ public sealed class QomFileSystem : IFuseFileSystem
     public ValueTask<int> ReadAsync(ReadOnlySpan<byte> path, ulong offset, Memory<byte> buffer, FuseFileInfo fi) =>
         _reads.ReadAsync(FusePath.GetString(path), offset, buffer, fi.FileHandle);
 
-    public int Write(ReadOnlySpan<byte> path, ulong offset, ReadOnlySpan<byte> data, ref FuseFileInfo fi)
-    {
-        var name = FusePath.GetString(path);
-        return _writes.Write(name, _entries.ResolveFile(name), offset, data, append: (fi.Flags & O_APPEND) != 0);
-    }
+    public int Write(ReadOnlySpan<byte> path, ulong offset, ReadOnlySpan<byte> data, ref FuseFileInfo fi) =>
+        _writes.Write(_entries.ResolveFile(FusePath.GetString(path)), offset, data, append: (fi.Flags & O_APPEND) != 0);
 
     public int Truncate(ReadOnlySpan<byte> path, ulong length, FuseFileInfoRef fi)
     {

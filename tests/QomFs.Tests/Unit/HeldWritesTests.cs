@@ -33,7 +33,7 @@ public class HeldWritesTests
     public void AWriteThatIsNoWholePageSetsItsValueAtOnce()
     {
         var writes = NewWrites();
-        Assert.That(writes.Write(Path, File, 0, Text("42\n"), append: false), Is.EqualTo(3));
+        Assert.That(writes.Write(File, 0, Text("42\n"), append: false), Is.EqualTo(3));
         Assert.That(_set, Is.EqualTo(new[] { Path + "=42\n" }));
         Assert.That(_time.Pending, Is.Zero);
     }
@@ -42,7 +42,7 @@ public class HeldWritesTests
     public void AWholePageIsHeldUntilItsDeadline()
     {
         var writes = NewWrites();
-        Assert.That(writes.Write(Path, File, 0, Text(Pages(1)), append: false), Is.EqualTo(Page));
+        Assert.That(writes.Write(File, 0, Text(Pages(1)), append: false), Is.EqualTo(Page));
         _time.Advance(HeldWrites.HoldTime - TimeSpan.FromMilliseconds(1));
         Assert.That(_set, Is.Empty, "held");
         _time.Advance(TimeSpan.FromMilliseconds(1));
@@ -53,9 +53,9 @@ public class HeldWritesTests
     public void AWriteThatContinuesAHeldOneMergesWithItIntoOneValue()
     {
         var writes = NewWrites();
-        writes.Write(Path, File, 0, Text(Pages(1)), append: false);
-        writes.Write(Path, File, Page, Text(Pages(2, 'b')), append: false);
-        Assert.That(writes.Write(Path, File, 3 * Page, Text("end\n"), append: false), Is.EqualTo(4));
+        writes.Write(File, 0, Text(Pages(1)), append: false);
+        writes.Write(File, Page, Text(Pages(2, 'b')), append: false);
+        Assert.That(writes.Write(File, 3 * Page, Text("end\n"), append: false), Is.EqualTo(4));
         Assert.That(_set, Is.EqualTo(new[] { Path + "=" + Pages(1) + Pages(2, 'b') + "end\n" }));
         _time.Advance(TimeSpan.FromSeconds(1));
         Assert.That(_set, Has.Count.EqualTo(1), "the merged pages' timers were stopped");
@@ -66,8 +66,8 @@ public class HeldWritesTests
     public void AWriteThatContinuesASetValueExtendsIt()
     {
         var writes = NewWrites();
-        writes.Write(Path, File, 0, Text("ab"), append: false);
-        Assert.That(writes.Write(Path, File, 2, Text("cd"), append: false), Is.EqualTo(2));
+        writes.Write(File, 0, Text("ab"), append: false);
+        Assert.That(writes.Write(File, 2, Text("cd"), append: false), Is.EqualTo(2));
         Assert.That(_set, Is.EqualTo(new[] { Path + "=ab", Path + "=abcd" }));
     }
 
@@ -75,8 +75,8 @@ public class HeldWritesTests
     public void AHeldValueThatTheNextWriteDoesNotContinueIsSetFirst()
     {
         var writes = NewWrites();
-        writes.Write(Path, File, 0, Text(Pages(1)), append: false);
-        writes.Write(Path, File, 0, Text("new\n"), append: false);
+        writes.Write(File, 0, Text(Pages(1)), append: false);
+        writes.Write(File, 0, Text("new\n"), append: false);
         Assert.That(_set, Is.EqualTo(new[] { Path + "=" + Pages(1), Path + "=new\n" }));
         Assert.That(_time.Pending, Is.Zero);
     }
@@ -85,8 +85,8 @@ public class HeldWritesTests
     public void AnAppendStartsAValueWhateverItsOffset()
     {
         var writes = NewWrites();
-        writes.Write(Path, File, 0, Text("ab"), append: false);
-        writes.Write(Path, File, 7, Text("cd"), append: true);
+        writes.Write(File, 0, Text("ab"), append: false);
+        writes.Write(File, 7, Text("cd"), append: true);
         Assert.That(_set, Is.EqualTo(new[] { Path + "=ab", Path + "=cd" }));
     }
 
@@ -94,9 +94,9 @@ public class HeldWritesTests
     public void AWriteAtAnOffsetThatContinuesNothingIsESPIPE()
     {
         var writes = NewWrites();
-        Assert.That(writes.Write(Path, File, 5, Text("x"), append: false), Is.EqualTo(-Errno.ESPIPE));
-        writes.Write(Path, File, 0, Text("ab"), append: false);
-        Assert.That(writes.Write(Path, File, 3, Text("x"), append: false), Is.EqualTo(-Errno.ESPIPE), "a gap");
+        Assert.That(writes.Write(File, 5, Text("x"), append: false), Is.EqualTo(-Errno.ESPIPE));
+        writes.Write(File, 0, Text("ab"), append: false);
+        Assert.That(writes.Write(File, 3, Text("x"), append: false), Is.EqualTo(-Errno.ESPIPE), "a gap");
         Assert.That(_set, Is.EqualTo(new[] { Path + "=ab" }));
     }
 
@@ -104,8 +104,8 @@ public class HeldWritesTests
     public void AValueOverTheLimitIsEFBIGAndSetsNothing()
     {
         var writes = NewWrites(maxBytes: Page + 2);
-        writes.Write(Path, File, 0, Text(Pages(1)), append: false);
-        Assert.That(writes.Write(Path, File, Page, Text("abc"), append: false), Is.EqualTo(-Errno.EFBIG));
+        writes.Write(File, 0, Text(Pages(1)), append: false);
+        Assert.That(writes.Write(File, Page, Text("abc"), append: false), Is.EqualTo(-Errno.EFBIG));
         _time.Advance(TimeSpan.FromSeconds(1));
         Assert.That(_set, Is.Empty, "the held page went with the value it began");
     }
@@ -115,10 +115,10 @@ public class HeldWritesTests
     {
         var writes = NewWrites();
         _failure = _ => new QmpCommandException("qom-set", "GenericError", "Property 'machine.v' is not writable");
-        Assert.That(writes.Write(Path, File, 0, Text("1\n"), append: false), Is.EqualTo(-Errno.EACCES));
+        Assert.That(writes.Write(File, 0, Text("1\n"), append: false), Is.EqualTo(-Errno.EACCES));
         _failure = _ => new QomValueException("not a number");
-        Assert.That(writes.Write(Path, File, 0, Text("x\n"), append: false), Is.EqualTo(-Errno.EINVAL));
-        Assert.That(writes.Write(Path, File, 2, Text("y"), append: false), Is.EqualTo(-Errno.ESPIPE), "a refused value continues nothing");
+        Assert.That(writes.Write(File, 0, Text("x\n"), append: false), Is.EqualTo(-Errno.EINVAL));
+        Assert.That(writes.Write(File, 2, Text("y"), append: false), Is.EqualTo(-Errno.ESPIPE), "a refused value continues nothing");
         Assert.That(_log.ToString(), Does.Contain($"write {Path}: GenericError: Property 'machine.v' is not writable")
             .And.Contain($"write {Path}: not a number"));
     }
@@ -128,7 +128,7 @@ public class HeldWritesTests
     {
         var writes = NewWrites();
         _failure = _ => new QmpTimeoutException("no reply in time");
-        Assert.That(writes.Write(Path, File, 0, Text(Pages(1)), append: false), Is.EqualTo(Page));
+        Assert.That(writes.Write(File, 0, Text(Pages(1)), append: false), Is.EqualTo(Page));
         _time.Advance(HeldWrites.HoldTime);
         Assert.That(_set, Has.Count.EqualTo(1));
         Assert.That(_log.ToString(), Does.Contain($"write {Path}: no reply in time"));
@@ -138,10 +138,10 @@ public class HeldWritesTests
     public void TruncationSetsWhatIsHeldAndEndsTheValue()
     {
         var writes = NewWrites();
-        writes.Write(Path, File, 0, Text(Pages(1)), append: false);
+        writes.Write(File, 0, Text(Pages(1)), append: false);
         writes.Truncated(Path);
         Assert.That(_set, Is.EqualTo(new[] { Path + "=" + Pages(1) }));
-        Assert.That(writes.Write(Path, File, Page, Text("x"), append: false), Is.EqualTo(-Errno.ESPIPE));
+        Assert.That(writes.Write(File, Page, Text("x"), append: false), Is.EqualTo(-Errno.ESPIPE));
         Assert.That(_time.Pending, Is.Zero);
     }
 
@@ -150,8 +150,8 @@ public class HeldWritesTests
     {
         var writes = NewWrites();
         var other = QomEntry.Of("/machine/w", new QomProperty { Name = "w", Type = "str" });
-        writes.Write(Path, File, 0, Text(Pages(1)), append: false);
-        writes.Write(other.Path, other, 0, Text(Pages(1, 'w')), append: false);
+        writes.Write(File, 0, Text(Pages(1)), append: false);
+        writes.Write(other, 0, Text(Pages(1, 'w')), append: false);
         writes.SetAll();
         Assert.That(_set, Is.EquivalentTo(new[] { Path + "=" + Pages(1), "/machine/w=" + Pages(1, 'w') }));
         Assert.That(_time.Pending, Is.Zero);
