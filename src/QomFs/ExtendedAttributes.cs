@@ -34,8 +34,10 @@ sealed class ExtendedAttributes(QomCache cache)
             yield return ("user.qom.type", Encoding.UTF8.GetString(FuseWorker.Run(() => cache.GetTextAsync(QomPath.Root, "type"), ErrnoMapping.ForRead)).TrimEnd('\n'));
             yield break;
         }
+        // The type came with the listing; only a description or a default can cost a command (one qom-list, where
+        // the listing was a qom-list-get), so `getfattr -n user.qom.type` sends none.
+        yield return ("user.qom.type", entry.Property.Type);
         var p = FuseWorker.Run(() => cache.DescribeAsync(entry.Owner, entry.Name), ErrnoMapping.ForRead) ?? entry.Property;
-        yield return ("user.qom.type", p.Type);
         if (p.Description is { } d) yield return ("user.qom.description", d);
         if (p.DefaultValue is { } v) yield return ("user.qom.default-value", ValueCodec.FormatText(Encoding.UTF8.GetBytes(v.GetRawText())).TrimEnd('\n'));
     }
