@@ -4,12 +4,17 @@ namespace QomFs.Qmp;
 /// The commands whose reply has not come yet, in the order they were sent, including those given up on (timeout,
 /// cancel): their late replies still take their turn, and are counted as stray. Once the connection has ended, for
 /// a reason kept here, every command fails with a copy of that reason.
+/// QEMU answers a session's commands in order, so once one has timed out unanswered no later one can be answered
+/// sooner: the session is stalled, and every command waiting fails at once, as does every new one, until the next
+/// reply comes. A frozen QEMU then costs one timeout, however many commands an operation needs.
 /// </summary>
 sealed class InFlightCommands
 {
     readonly Lock _gate = new();
     readonly Queue<PendingCommand> _queue = new();
     QmpException? _ended;
+    // Under _gate: why commands fail at once while the oldest one is unanswered past its deadline; null otherwise.
+    string? _stalled;
     long _strayReplies;
 
     public bool Ended => Volatile.Read(ref _ended) is not null;
@@ -17,11 +22,13 @@ sealed class InFlightCommands
 
     /// <summary>Queues a command about to be sent.</summary>
     /// <exception cref="QmpException">the connection has ended: a copy of why.</exception>
+    /// <exception cref="QmpTimeoutException">the session is stalled: the command is not sent.</exception>
     public void Add(PendingCommand command)
     {
         lock (_gate)
         {
             if (_ended is not null) throw Copy(_ended);
+            if (_stalled is not null) throw new QmpTimeoutException($"{command.Command}: not sent: {_stalled}");
             _queue.Enqueue(command);
         }
     }
@@ -35,6 +42,7 @@ sealed class InFlightCommands
         {
             if (!_queue.TryDequeue(out command!)) throw new QmpProtocolException("a reply to no command");
             command.Answered = true;
+            _stalled = null;
         }
         if (!command.Abandoned) return command;
         Interlocked.Increment(ref _strayReplies);
@@ -48,6 +56,24 @@ sealed class InFlightCommands
         {
             if (command.Answered || _ended is not null) return false;
             command.Abandoned = true;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Gives up on a command whose deadline passed: false when its reply (or the end of the connection) came first.
+    /// The session is then stalled (see the class remarks): <paramref name="behind"/> are the other commands still
+    /// waiting, given up on too, to fail with <paramref name="why"/>.
+    /// </summary>
+    public bool TimedOut(PendingCommand command, string why, out PendingCommand[] behind)
+    {
+        lock (_gate)
+        {
+            behind = [];
+            if (!Abandon(command)) return false;
+            _stalled = why;
+            behind = _queue.Where(c => !c.Abandoned).ToArray();
+            foreach (var c in behind) c.Abandoned = true;
             return true;
         }
     }

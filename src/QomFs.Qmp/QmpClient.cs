@@ -115,7 +115,8 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
     /// <summary>Runs a command and returns its <c>return</c> value.</summary>
     /// <param name="writeArguments">writes the members of the <c>arguments</c> object; null for none.</param>
     /// <exception cref="QmpCommandException">the server refused the command.</exception>
-    /// <exception cref="QmpTimeoutException">no reply within the timeout; the connection stays usable.</exception>
+    /// <exception cref="QmpTimeoutException">no reply within the timeout, or an earlier command went unanswered past
+    /// its own: then every command fails at once until the server answers again. The connection stays usable.</exception>
     /// <exception cref="QmpConnectionException">the connection is gone.</exception>
     /// <exception cref="QmpProtocolException">the server broke the protocol; the connection is closed.</exception>
     public Task<QmpResult> ExecuteAsync(string command, Action<Utf8JsonWriter>? writeArguments = null,
@@ -173,7 +174,7 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
             reply.Timer = new Timer(static state =>
             {
                 var (client, r, l) = ((QmpClient, PendingCommand, TimeSpan))state!;
-                if (client._inFlight.Abandon(r)) r.TrySetException(client.NoReply(r.Command, l));
+                client.TimedOut(r, l);
             }, (this, reply, limit), limit, Timeout.InfiniteTimeSpan);
         if (cancel.CanBeCanceled && Options.ReaderThread)
             reply.Cancellation = cancel.UnsafeRegister(static (state, token) =>
@@ -205,10 +206,7 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
             {
                 while (!reply.Task.IsCompleted && ReadAndDispatch(RawSocket.TimeLeft(deadline), cancel)) { }
             }
-            catch (TimeoutException)
-            {
-                if (_inFlight.Abandon(reply)) reply.TrySetException(NoReply(reply.Command, limit));
-            }
+            catch (TimeoutException) { TimedOut(reply, limit); }
             catch (OperationCanceledException)
             {
                 if (_inFlight.Abandon(reply)) reply.TrySetCanceled(cancel);
@@ -217,8 +215,17 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
         }
     }
 
-    QmpTimeoutException NoReply(string command, TimeSpan limit) =>
-        new($"{command}: no reply from {Address} within {limit.TotalSeconds:0.###} s");
+    // The commands behind it cannot be answered sooner (see InFlightCommands): they fail now, not each at its own deadline.
+    void TimedOut(PendingCommand reply, TimeSpan limit)
+    {
+        var seconds = $"{limit.TotalSeconds:0.###} s";
+        PendingCommand[] behind = [];
+        var stalled = $"{Address} has not answered {reply.Command} for {seconds}";
+        // Without a reader thread nobody would see the answer that ends a stall: each command waits its own deadline.
+        if (!(Options.ReaderThread ? _inFlight.TimedOut(reply, stalled, out behind) : _inFlight.Abandon(reply))) return;
+        reply.TrySetException(new QmpTimeoutException($"{reply.Command}: no reply from {Address} within {seconds}"));
+        foreach (var b in behind) b.TrySetException(new QmpTimeoutException($"{b.Command}: no reply: {stalled}"));
+    }
 
     /// <summary>Starts a bounded queue of the events that arrive from now on.</summary>
     public QmpEventSubscription SubscribeEvents(int capacity = 1024) => _events.Subscribe(capacity);

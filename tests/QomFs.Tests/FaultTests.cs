@@ -90,10 +90,51 @@ public class FaultTests(QemuPeer peer)
             Assert.That(Process.GetProcessById(m.DaemonPid).Threads.Count, Is.LessThan(64), "no thread pile-up");
         }
         finally { m.Qemu.Signal(18); }
-        // After SIGCONT QEMU answers the timed-out requests late; every read still gets its own value.
+        // After SIGCONT QEMU answers the timed-out requests late (until then reads fail at once); every read then
+        // gets its own value.
+        Wait.Until(() => Posix.Read(m.P("/machine/type")).Errno == 0, TimeSpan.FromSeconds(10), "QEMU to answer again");
         for (var round = 0; round < 3; round++)
             foreach (var n in names)
                 Assert.That(File.ReadAllText(m.P("/machine/" + n)), Is.EqualTo(expected[n]), n);
+    }
+
+    [Test]
+    public unsafe void AFrozenQemuCostsEveryOperationAtMostOneTimeoutWhateverItsDepth()
+    {
+        var timeout = TimeSpan.FromSeconds(2);
+        using var m = MountedQemu.Start(peer, "timeout=2,cache_ttl=0");
+        const string deep = "/machine/unattached/device[0]";
+        Assert.That(Directory.GetFileSystemEntries(m.P(deep)), Is.Not.Empty);
+        m.Qemu.Signal(19);
+        try
+        {
+            // Before: each path component's command waited its own deadline behind the stuck one (3 s timeout:
+            // 6 s for machine/type, 9 s for a listing of the CPU).
+            var operations = new (string What, Func<int> Run)[]
+            {
+                ("ls " + deep, () => Fails(() => Directory.GetFileSystemEntries(m.P(deep)))),
+                ("cat " + deep + "/type", () => Posix.Read(m.P(deep + "/type")).Errno),
+                ("cat /machine/type", () => Posix.Read(m.P("/machine/type")).Errno),
+                ("getfattr " + deep + "/parent_bus", () => Posix.Errno(() => (int)Posix.lgetxattr(m.P(deep + "/parent_bus"), "user.qom.type", null, 0))),
+            };
+            foreach (var (what, run) in operations)
+            {
+                var clock = Stopwatch.StartNew();
+                var errno = run();
+                Assert.That(clock.Elapsed, Is.LessThan(timeout + TimeSpan.FromSeconds(1)), what);
+                Assert.That(errno, Is.Not.EqualTo(0), what);
+            }
+            Assert.That(Posix.Read(m.P("/machine/type")).Errno, Is.EqualTo(Posix.ETIMEDOUT));
+        }
+        finally { m.Qemu.Signal(18); }
+        Wait.Until(() => Posix.Read(m.P(deep + "/type")).Errno == 0, TimeSpan.FromSeconds(10), "QEMU to answer again");
+        Assert.That(File.ReadAllText(m.P("/machine/type")), Is.EqualTo(peer.Q35MachineType + "\n"));
+    }
+
+    static int Fails(Action call)
+    {
+        try { call(); return 0; }
+        catch (IOException) { return -1; }
     }
 
     [Test]

@@ -60,6 +60,8 @@ public class LifecycleTests(QemuPeer peer)
             Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)));
         }
         finally { m.Qemu.Signal(18); }
+        // Until QEMU has answered the command that timed out, every operation fails at once.
+        Wait.Until(() => Posix.Read(m.P("/machine/type")).Errno == 0, TimeSpan.FromSeconds(10), "QEMU to answer again");
         Assert.That(File.ReadAllText(m.P("/machine/type")), Is.EqualTo(peer.Q35MachineType + "\n"));
         Assert.That(File.ReadAllText(m.P("/machine/hpet")), Is.EqualTo("true\n"));
     }

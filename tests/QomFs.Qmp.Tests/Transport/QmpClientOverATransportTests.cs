@@ -1,3 +1,5 @@
+using QomFs.Testing;
+
 namespace QomFs.Qmp.Tests.Transport;
 
 /// <summary>The QMP client alone, over an in-memory transport: what it does is independent of the socket.</summary>
@@ -46,10 +48,36 @@ public class QmpClientOverATransportTests
         await using var client = await Start(transport, readerThread);
         Assert.ThrowsAsync<QmpTimeoutException>(() => client.ExecuteAsync("slow", timeout: TimeSpan.FromMilliseconds(100)));
         transport.Push("""{"return": "too late"}""");
-        transport.Push("""{"return": "mine"}""");
-        Assert.That(Text(await client.ExecuteAsync("next").WaitAsync(TimeSpan.FromSeconds(5))), Is.EqualTo("mine"));
+        // The reader thread takes the late reply at once; without one, the next command's caller reads both.
+        if (readerThread) Wait.Until(() => client.StrayReplies == 1, TimeSpan.FromSeconds(5), "the late reply");
+        else transport.Push("""{"return": "mine"}""");
+        var next = client.ExecuteAsync("next");
+        if (readerThread) transport.Push("""{"return": "mine"}""");
+        Assert.That(Text(await next.WaitAsync(TimeSpan.FromSeconds(5))), Is.EqualTo("mine"));
         Assert.That(client.StrayReplies, Is.EqualTo(1));
         Assert.That(client.IsConnected, Is.True);
+    }
+
+    [Test]
+    public async Task AfterOneTimeoutEveryCommandFailsAtOnceAndNoneIsSentUntilTheServerAnswers()
+    {
+        using var transport = new FakeTransport();
+        await using var client = await Start(transport, commandTimeout: TimeSpan.FromSeconds(30));
+        var stuck = client.ExecuteAsync("stuck", timeout: TimeSpan.FromMilliseconds(100));
+        var behind = client.ExecuteAsync("behind");
+        Assert.ThrowsAsync<QmpTimeoutException>(() => stuck);
+        var e = Assert.ThrowsAsync<QmpTimeoutException>(() => behind.WaitAsync(TimeSpan.FromSeconds(5)))!;
+        Assert.That(e.Message, Does.Contain("has not answered stuck"), "its 30 s deadline was not waited for");
+        var refused = Assert.ThrowsAsync<QmpTimeoutException>(() => client.ExecuteAsync("new").WaitAsync(TimeSpan.FromSeconds(5)))!;
+        Assert.That(refused.Message, Does.StartWith("new: not sent"));
+        Assert.That(transport.Sent, Is.EqualTo(new[] { "stuck", "behind" }), "a command refused at once never reaches the server");
+
+        transport.Push("""{"return": "stuck, late"}""");
+        transport.Push("""{"return": "behind, late"}""");
+        Wait.Until(() => client.StrayReplies == 2, TimeSpan.FromSeconds(5), "the late replies");
+        var again = client.ExecuteAsync("again");
+        transport.Push("""{"return": "ok"}""");
+        Assert.That(Text(await again.WaitAsync(TimeSpan.FromSeconds(5))), Is.EqualTo("ok"));
     }
 
     [Test]
