@@ -8,6 +8,12 @@ static class PeerAddress
     /// <summary>The qom-* commands' and the mount's -s/--socket, else $QMP_SOCKET.</summary>
     public static QmpAddress QmpSocket(string? given) => From(given, "QMP_SOCKET", "--socket", "QMP socket");
 
+    /// <summary>
+    /// A QMP address as a client tool reaches it: through the proxy of this user's mount that holds it, if one
+    /// does (QEMU's socket serves one client at a time); otherwise as it is.
+    /// </summary>
+    public static QmpAddress ThroughMount(QmpAddress address) => MountRegistry.Through(address);
+
     /// <param name="given">the option's or the argument's value; null when absent.</param>
     /// <param name="variable">the environment variable to fall back on.</param>
     /// <param name="how">how the user gives it ("--socket", "ADDRESS"), for the message.</param>

@@ -354,6 +354,9 @@ internal static unsafe class FuseOperations
             ReplyRead(req, buffer, size, read);
             return;
         }
+        // A read that waits may wait long (a stream of events): the kernel's interrupt (the reader got a signal)
+        // reaches the file system. Registered before anything can answer the request, which frees it.
+        LibFuse.ReqInterruptFunc(req, &ReadInterrupted, (void*)fi->FileHandle);
         // Answered by the thread that completes the read; the mount waits for that before it tears the session down.
         s!.LateReplies.AddCount();
         read.AsTask().ContinueWith(static (task, state) =>
@@ -362,6 +365,14 @@ internal static unsafe class FuseOperations
             ReplyRead(req, buffer, size, new ValueTask<int>(task));
             s.LateReplies.Signal();
         }, (req, buffer, size, s), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    // libfuse holds the request's lock here: the file system must answer the read from another thread.
+    [UnmanagedCallersOnly]
+    static void ReadInterrupted(nint req, void* fileHandle)
+    {
+        try { MountState.FromRequest(req).FileSystem.ReadInterrupted((ulong)fileHandle); }
+        catch (Exception) { /* the read then ends as it would have */ }
     }
 
     static void ReplyRead(nint req, byte[] buffer, nuint size, ValueTask<int> read)

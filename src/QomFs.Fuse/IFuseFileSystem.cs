@@ -45,6 +45,13 @@ public interface IFuseFileSystem
     ValueTask<int> ReadAsync(ReadOnlySpan<byte> path, ulong offset, Memory<byte> buffer, FuseFileInfo fi) =>
         new(Read(path, offset, buffer.Span, ref fi));
 
+    /// <summary>
+    /// The caller of a read still in flight (a <see cref="ReadAsync"/> task not complete) got a signal: the read
+    /// should end soon, with -EINTR, completing its task on another thread (this one holds libfuse's lock on the
+    /// request). A read that is bound to end soon anyway may ignore it, as the default does.
+    /// </summary>
+    void ReadInterrupted(ulong fileHandle) { }
+
     /// <summary>Writes <paramref name="data"/> at <paramref name="offset"/>; returns the byte count written.</summary>
     int Write(ReadOnlySpan<byte> path, ulong offset, ReadOnlySpan<byte> data, ref FuseFileInfo fi) => -Errno.EINVAL;
 

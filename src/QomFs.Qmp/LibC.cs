@@ -39,6 +39,21 @@ internal static unsafe partial class LibC
         public uint Flags; // svm_flags and svm_zero: must be zero
     }
 
+    [LibraryImport("libc", EntryPoint = "lstat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int LStat(string path, byte* buffer);
+
+    [LibraryImport("libc", EntryPoint = "chmod", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial int Chmod(string path, uint mode);
+
+    /// <summary>Whether <paramref name="path"/> is a socket (not following a symlink); false if it is absent.</summary>
+    internal static bool IsSocket(string path)
+    {
+        // struct stat on x86_64: st_mode is the 32-bit field at offset 24, in a struct of 144 bytes.
+        var buffer = stackalloc byte[256];
+        if (LStat(path, buffer) != 0) return false;
+        return (*(uint*)(buffer + 24) & 0xF000) == 0xC000;
+    }
+
     [LibraryImport("libc", EntryPoint = "socket", SetLastError = true)] internal static partial int Socket(int domain, int type, int protocol);
     [LibraryImport("libc", EntryPoint = "connect", SetLastError = true)] internal static partial int Connect(int fd, void* addr, int len);
     [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)] internal static partial nint Recv(int fd, byte* buffer, nint length, int flags);

@@ -140,6 +140,9 @@ public sealed class QomCache
         finally { _values?.TryRemove((path, property.Name)); }
     }
 
+    /// <summary>Forgets one property's value: something else set it.</summary>
+    public void InvalidateValue(string path, string name) => _values?.TryRemove((path, name));
+
     /// <summary>Forgets an object, everything below it and its parent's listing: it came or went.</summary>
     public void InvalidateSubtree(string path)
     {

@@ -14,8 +14,8 @@ namespace QomFs;
 /// (Where QEMU has qom-list-get, a listing brings its values for the same one command; see <see cref="QomCache"/>.)
 /// </summary>
 /// <remarks>
-/// With a cache TTL the kernel serves repeated reads itself. Open answers ENOSYS, which tells the kernel that
-/// files need no OPEN or RELEASE at all, and keeps their pages; an unread value shows the size of one page, as
+/// With a cache TTL the kernel serves repeated reads itself. Open keeps no state and tells the kernel to keep
+/// the file's pages; an unread value shows the size of one page, as
 /// in sysfs, and a read trims it to the value's length (a short read is end of file). The kernel keeps those
 /// pages only while the attributes it has are fresh (the TTL): every fetch of a value shows a
 /// modification time of its own, so an attribute refresh after a refetch drops the stale pages. Without a
@@ -45,11 +45,14 @@ public sealed class QomFileSystem : IFuseFileSystem
     readonly FileReads _reads;
     readonly HeldWrites _writes;
     readonly ExtendedAttributes _xattrs;
+    readonly ConnectionEntries _connection;
 
-    public QomFileSystem(QomCache cache, QomFsOptions options, DaemonLog log)
+    /// <param name="connection">what the root shows beside QOM's root: <c>.events</c>, <c>.qmp.sock</c>.</param>
+    public QomFileSystem(QomCache cache, QomFsOptions options, DaemonLog log, ConnectionEntries connection)
     {
         _cache = cache;
         _options = options;
+        _connection = connection;
         var failures = new FailureLog(log);
         var fetches = new FetchRecord(cache);
         _entries = new EntryResolver(cache);
@@ -63,8 +66,21 @@ public sealed class QomFileSystem : IFuseFileSystem
     /// <summary>The mount, for telling the kernel to drop what it cached; set once the file system is mounted.</summary>
     public FuseMount? Mount { get; set; }
 
+    // A name of the connection's own at the root, or null.
+    string? Own(ReadOnlySpan<byte> path)
+    {
+        if (path.Length < 2 || path[1] != (byte)'.' || path[1..].IndexOf((byte)'/') >= 0) return null;
+        var name = FusePath.GetString(path)[1..];
+        return _connection.Has(name) ? name : null;
+    }
+
     public int GetAttr(ReadOnlySpan<byte> path, ref FuseStat stat, FuseFileInfoRef fi)
     {
+        if (Own(path) is { } own)
+        {
+            _connection.Stat(own, ref stat, _options.Uid, _options.Gid, _options.MountTime);
+            return 0;
+        }
         _stat.Fill(_entries.Resolve(FusePath.GetString(path)), ref stat);
         return 0;
     }
@@ -81,16 +97,29 @@ public sealed class QomFileSystem : IFuseFileSystem
         {
             stat = default;
             _stat.Fill(QomEntry.Of(QomPath.Combine(entry.Path, p.Name), p), ref stat);
-            if (!filler.Add(p.Name, stat)) break;
+            if (!filler.Add(p.Name, stat)) return 0;
+        }
+        if (entry.Path != QomPath.Root) return 0;
+        foreach (var name in _connection.Names)
+        {
+            stat = default;
+            _connection.Stat(name, ref stat, _options.Uid, _options.Gid, _options.MountTime);
+            if (!filler.Add(name, stat)) break;
         }
         return 0;
     }
 
     public int ReadLink(ReadOnlySpan<byte> path, Span<byte> buffer)
     {
-        var entry = _entries.Resolve(FusePath.GetString(path));
-        if (entry.Kind != QomEntryKind.Link) return -Errno.EINVAL;
-        var bytes = Encoding.UTF8.GetBytes(_reads.LinkTarget(entry));
+        string target;
+        if (Own(path) is { } own) target = _connection.LinkTarget(own);
+        else
+        {
+            var entry = _entries.Resolve(FusePath.GetString(path));
+            if (entry.Kind != QomEntryKind.Link) return -Errno.EINVAL;
+            target = _reads.LinkTarget(entry);
+        }
+        var bytes = Encoding.UTF8.GetBytes(target);
         var n = Math.Min(bytes.Length, buffer.Length - 1);
         bytes.AsSpan(0, n).CopyTo(buffer);
         buffer[n] = 0;
@@ -99,11 +128,18 @@ public sealed class QomFileSystem : IFuseFileSystem
 
     public int Open(ReadOnlySpan<byte> path, ref FuseFileInfo fi)
     {
+        if (Own(path) is { } own) return _connection.Open(own, ref fi);
         var entry = _entries.Resolve(FusePath.GetString(path));
         if (entry.Kind != QomEntryKind.File) return entry.Kind == QomEntryKind.Directory ? -Errno.EISDIR : -Errno.EINVAL;
         if (_options.ReadOnly && fi.AccessMode != 0) return -Errno.EROFS;
-        // No OPEN, RELEASE or per-open state from now on, for every file: see the remarks above.
-        if (_reads.PageCache) return -Errno.ENOSYS;
+        // No per-open state: the kernel keeps the pages, as it would for a file system without open (see the
+        // remarks above). Not ENOSYS, which would spare each open(2) its round trip: after it the kernel would send
+        // no open for .events either, which must be read directly.
+        if (_reads.PageCache)
+        {
+            fi.KeepCache = true;
+            return 0;
+        }
         fi.FileHandle = _reads.Open();
         fi.DirectIo = true;
         fi.NoFlush = true; // a write sets its value when it is made; close has nothing left to do
@@ -111,14 +147,17 @@ public sealed class QomFileSystem : IFuseFileSystem
     }
 
     public ValueTask<int> ReadAsync(ReadOnlySpan<byte> path, ulong offset, Memory<byte> buffer, FuseFileInfo fi) =>
-        _reads.ReadAsync(FusePath.GetString(path), offset, buffer, fi.FileHandle);
+        Own(path) is not null ? _connection.ReadAsync(fi.FileHandle, buffer) : _reads.ReadAsync(FusePath.GetString(path), offset, buffer, fi.FileHandle);
+
+    public void ReadInterrupted(ulong fileHandle) => _connection.Interrupt(fileHandle);
 
     public int Write(ReadOnlySpan<byte> path, ulong offset, ReadOnlySpan<byte> data, ref FuseFileInfo fi) =>
-        _writes.Write(_entries.ResolveFile(FusePath.GetString(path)), offset, data, append: (fi.Flags & O_APPEND) != 0);
+        Own(path) is not null ? -Errno.EBADF : _writes.Write(_entries.ResolveFile(FusePath.GetString(path)), offset, data, append: (fi.Flags & O_APPEND) != 0);
 
     public int Truncate(ReadOnlySpan<byte> path, ulong length, FuseFileInfoRef fi)
     {
         if (_options.ReadOnly) return -Errno.EROFS;
+        if (Own(path) is not null) return -Errno.EACCES;
         var name = FusePath.GetString(path);
         if (_entries.Resolve(name).Kind != QomEntryKind.File) return -Errno.EINVAL;
         // open(O_TRUNC) truncates before the writes of a new value; any other length means nothing for a value.
@@ -138,6 +177,7 @@ public sealed class QomFileSystem : IFuseFileSystem
 
     public int Release(ReadOnlySpan<byte> path, ref FuseFileInfo fi)
     {
+        _connection.Release(fi.FileHandle);
         _reads.Release(fi.FileHandle);
         return 0;
     }
@@ -145,6 +185,7 @@ public sealed class QomFileSystem : IFuseFileSystem
     // `touch` on a property file: nothing to store, but not an error.
     public int Utimens(ReadOnlySpan<byte> path, in FuseTimespec access, in FuseTimespec modification, FuseFileInfoRef fi)
     {
+        if (Own(path) is not null) return _options.ReadOnly ? -Errno.EROFS : 0;
         _entries.Resolve(FusePath.GetString(path));
         return _options.ReadOnly ? -Errno.EROFS : 0;
     }
@@ -156,10 +197,10 @@ public sealed class QomFileSystem : IFuseFileSystem
     }
 
     public int GetXAttr(ReadOnlySpan<byte> path, ReadOnlySpan<byte> name, Span<byte> value) =>
-        _xattrs.Get(_entries.Resolve(FusePath.GetString(path)), Encoding.UTF8.GetString(name), value);
+        Own(path) is not null ? -Errno.ENODATA : _xattrs.Get(_entries.Resolve(FusePath.GetString(path)), Encoding.UTF8.GetString(name), value);
 
     public int ListXAttr(ReadOnlySpan<byte> path, Span<byte> list) =>
-        _xattrs.List(_entries.Resolve(FusePath.GetString(path)), list);
+        Own(path) is not null ? 0 : _xattrs.List(_entries.Resolve(FusePath.GetString(path)), list);
 
     public int StatFs(ReadOnlySpan<byte> path, ref FuseStatVfs stat)
     {

@@ -25,7 +25,9 @@ public static class QomFsDaemon
         var qmpOptions = new QmpClientOptions { CommandTimeout = o.Timeout, ConnectTimeout = o.Timeout, SendAheadArgument = "path" };
         var qom = new QomClient(await QmpClient.ConnectAsync(o.Address, qmpOptions));
         var cache = new QomCache(qom, o.CacheTtl);
-        var fs = new QomFileSystem(cache, new QomFsOptions { ReadOnly = o.ReadOnly, Uid = LibC.GetUid(), Gid = LibC.GetGid() }, log);
+        var proxyPath = o.QmpProxy is "none" ? null : o.QmpProxy ?? MountRegistry.DefaultProxy(o.MountPoint);
+        var fs = new QomFileSystem(cache, new QomFsOptions { ReadOnly = o.ReadOnly, Uid = LibC.GetUid(), Gid = LibC.GetGid() }, log,
+            new ConnectionEntries(() => qom.Qmp, proxyPath));
         var ttl = o.CacheTtl.TotalSeconds;
 
         using var mount = FuseMount.Mount(o.MountPoint, fs, new FuseMountOptions
@@ -49,11 +51,14 @@ public static class QomFsDaemon
             UnhandledException = e => log.Write($"internal error: {e}"),
         }).ExitOnSignals();
         fs.Mount = mount;
+        // One proxy per connection: a QEMU that comes back (reconnect) is served by a new one.
+        MountProxy? Share(QmpClient qmp) => proxyPath is null ? null : MountProxy.Start(proxyPath, o.MountPoint, qmp, cache, mount);
+        var proxy = Share(qom.Qmp);
 
         using var stop = new CancellationTokenSource();
-        var watch = WatchAsync(o, qmpOptions, qom, cache, log, mount, stop.Token);
+        var watch = WatchAsync(o, qmpOptions, qom, cache, log, mount, proxy, Share, stop.Token);
 
-        log.Write($"serving {o.Address} at {o.MountPoint} (pid {Environment.ProcessId})");
+        log.Write($"serving {o.Address} at {o.MountPoint} (pid {Environment.ProcessId}){(proxy is null ? "" : $", QMP shared at {proxyPath}")}");
         ready();
         await Task.Factory.StartNew(mount.Run, TaskCreationOptions.LongRunning);
         log.Write($"unmounted {o.MountPoint}");
@@ -69,11 +74,12 @@ public static class QomFsDaemon
     /// </summary>
     /// <returns>true if the mount ended because QEMU went away.</returns>
     static async Task<bool> WatchAsync(QomFsMountOptions o, QmpClientOptions qmpOptions, QomClient qom, QomCache cache,
-        DaemonLog log, FuseMount mount, CancellationToken stop)
+        DaemonLog log, FuseMount mount, MountProxy? proxy, Func<QmpClient, MountProxy?> share, CancellationToken stop)
     {
         while (true)
         {
             var qmp = qom.Qmp;
+            using (proxy)
             using (var events = qmp.SubscribeEvents())
             {
                 var forgetting = ForgetDeletedDevicesAsync(events, cache, mount, log);
@@ -99,6 +105,8 @@ public static class QomFsDaemon
                 {
                     qom.UseConnection(await QmpClient.ConnectAsync(o.Address, qmpOptions, stop).ConfigureAwait(false));
                     cache.Clear();
+                    try { proxy = share(qom.Qmp); }
+                    catch (IOException e) { log.Write($"no QMP proxy: {e.Message}"); proxy = null; }
                     log.Write($"reconnected to {o.Address}");
                     break;
                 }

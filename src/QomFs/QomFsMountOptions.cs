@@ -16,6 +16,8 @@ public sealed record QomFsMountOptions
     public string FsName { get; init; } = "qomfs";
     /// <summary>Keep the mount when QEMU goes away (operations fail with ENOTCONN) and serve again once it is back.</summary>
     public bool Reconnect { get; init; }
+    /// <summary>Where the mount serves QMP to other clients (see MountProxy): null for the default place, "none" for nowhere.</summary>
+    public string? QmpProxy { get; init; }
     /// <summary>Other -o options, handed to libfuse as they are.</summary>
     public IReadOnlyList<string> ExtraOptions { get; init; } = [];
 }

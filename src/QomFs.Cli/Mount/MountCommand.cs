@@ -16,6 +16,8 @@ static class MountCommand
           -o OPTIONS          ro, allow_other, default_permissions, fsname=NAME, cache_ttl=SECONDS (default 1,
                               0 turns the cache off), timeout=SECONDS (per QMP command, default 3), log=FILE,
                               reconnect (keep the mount while QEMU is away: ENOTCONN until it is back),
+                              qmp_proxy=PATH|none (where the mount shares QEMU's QMP; default: a socket in
+                              $XDG_RUNTIME_DIR/qomfs or /run/qomfs, also MOUNTPOINT/.qmp.sock),
                               and any other libfuse option
           -h, --help          this help
         Unmount with: qomfs umount MOUNTPOINT (or fusermount3 -u MOUNTPOINT)

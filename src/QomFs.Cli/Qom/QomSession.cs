@@ -25,7 +25,7 @@ static class QomSession
         if (args.Positionals.Count < min || args.Positionals.Count > max)
             throw new UsageException($"expected {expected} (see '{prog} --help')");
 
-        var address = PeerAddress.QmpSocket(args.Get("--socket"));
+        var address = PeerAddress.ThroughMount(PeerAddress.QmpSocket(args.Get("--socket")));
         var timeout = Seconds.Option(args.Get("--timeout"), TimeSpan.FromSeconds(3));
         var options = new QmpClientOptions { CommandTimeout = timeout, ConnectTimeout = timeout, ReaderThread = pipelined };
         await using var qmp = await QmpClient.ConnectAsync(address, options);

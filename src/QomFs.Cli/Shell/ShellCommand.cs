@@ -32,7 +32,7 @@ static class ShellCommand
             .Parse(argv);
         if (args is null) return ExitCodes.Ok;
         if (args.Positionals.Count > 1) throw new UsageException($"expected one ADDRESS (see '{prog} --help')");
-        var address = PeerAddress.From(args.Positionals.Count == 1 ? args.Positionals[0] : null, "QMP_SOCKET", "ADDRESS", "QMP address");
+        var address = PeerAddress.ThroughMount(PeerAddress.From(args.Positionals.Count == 1 ? args.Positionals[0] : null, "QMP_SOCKET", "ADDRESS", "QMP address"));
         var options = new ShellOptions(args.Has("--hmp"), args.Has("--verbose"), args.Has("--pretty"), args.Get("--logfile"),
             args.Has("--skip-negotiation"), Seconds.Option(args.Get("--timeout"), TimeSpan.FromSeconds(30)));
 

@@ -27,6 +27,7 @@ internal static unsafe class LibFuse
 
     internal static readonly delegate* unmanaged<nint, FuseCtx*> ReqCtx;
     internal static readonly delegate* unmanaged<nint, void*> ReqUserData;
+    internal static readonly delegate* unmanaged<nint, delegate* unmanaged<nint, void*, void>, void*, void> ReqInterruptFunc;
     internal static readonly delegate* unmanaged<nint, int, int> ReplyErr;
     internal static readonly delegate* unmanaged<nint, void> ReplyNone;
     internal static readonly delegate* unmanaged<nint, FuseEntryParam*, int> ReplyEntry;
@@ -60,6 +61,7 @@ internal static unsafe class LibFuse
 
         ReqCtx = (delegate* unmanaged<nint, FuseCtx*>)Symbol(handle, "fuse_req_ctx");
         ReqUserData = (delegate* unmanaged<nint, void*>)Symbol(handle, "fuse_req_userdata");
+        ReqInterruptFunc = (delegate* unmanaged<nint, delegate* unmanaged<nint, void*, void>, void*, void>)Symbol(handle, "fuse_req_interrupt_func");
         ReplyErr = (delegate* unmanaged<nint, int, int>)Symbol(handle, "fuse_reply_err");
         ReplyNone = (delegate* unmanaged<nint, void>)Symbol(handle, "fuse_reply_none");
         ReplyEntry = (delegate* unmanaged<nint, FuseEntryParam*, int>)Symbol(handle, "fuse_reply_entry");

@@ -1,0 +1,42 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace QomFs.Qmp.Proxy;
+
+/// <summary>What the proxy writes to a client, laid out as QEMU lays out its own messages, each ending in CRLF.</summary>
+static class ProxyReplies
+{
+    static readonly JsonWriterOptions Relaxed = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>QEMU's greeting, with the capabilities the proxy offers.</summary>
+    public static byte[] Greeting(QmpGreeting? qemu, IEnumerable<string> capabilities)
+    {
+        var q = qemu ?? new QmpGreeting(0, 0, 0, "", []);
+        var caps = string.Join(", ", capabilities.Select(Quote));
+        return Line($"{{\"QMP\": {{\"version\": {{\"qemu\": {{\"micro\": {q.Micro}, \"minor\": {q.Minor}, \"major\": {q.Major}}}, " +
+            $"\"package\": {Quote(q.Package)}}}, \"capabilities\": [{caps}]}}}}");
+    }
+
+    public static byte[] Return(ReadOnlySpan<byte> value, string? id)
+    {
+        var json = Encoding.UTF8.GetString(value);
+        return Line(id is null ? $"{{\"return\": {json}}}" : $"{{\"return\": {json}, \"id\": {id}}}");
+    }
+
+    public static byte[] Error(string errorClass, string desc, string? id)
+    {
+        var error = $"\"error\": {{\"class\": {Quote(errorClass)}, \"desc\": {Quote(desc)}}}";
+        return Line(id is null ? $"{{{error}}}" : $"{{\"id\": {id}, {error}}}");
+    }
+
+    static string Quote(string s)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer, Relaxed)) w.WriteStringValue(s);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    static byte[] Line(string json) => Encoding.UTF8.GetBytes(json + "\r\n");
+}

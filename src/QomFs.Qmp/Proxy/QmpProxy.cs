@@ -1,0 +1,147 @@
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace QomFs.Qmp.Proxy;
+
+/// <summary>
+/// A QMP server on a unix socket that shares one <see cref="QmpClient"/>'s connection with up to
+/// <see cref="QmpProxyOptions.MaxClients"/> clients at once: each is a full QMP client of its own
+/// (<see cref="ProxySession"/>). It knows nothing of what the commands mean; <see cref="QmpProxyOptions.CommandCompleted"/>
+/// tells whoever does. The socket is made with mode 0600: private to the user who runs the proxy.
+/// What cannot be shared is refused with a QMP error, never half done:
+/// <list type="bullet">
+/// <item>file descriptors (<c>getfd</c>, <c>add-fd</c>): they come with a client's bytes (SCM_RIGHTS) and would
+/// have to be passed on with exactly the right command on the shared connection, where the library sends bytes
+/// only; QEMU would keep them in a table shared by every client, under names that could clash.</item>
+/// <item>out-of-band execution: the greeting offers no <c>oob</c> capability, and asking for it gets QEMU's answer
+/// for a capability it does not offer. An out-of-band command overtakes the others, and the shared connection
+/// matches replies to commands by their order.</item>
+/// </list>
+/// The proxy lives as long as the connection: once QEMU is gone, every client is closed, and so is the socket.
+/// </summary>
+public sealed class QmpProxy : IDisposable
+{
+    readonly Socket _listener;
+    readonly QmpClient _qmp;
+    readonly QmpProxyOptions _options;
+    readonly Lock _gate = new();
+    readonly HashSet<ProxySession> _sessions = [];
+    readonly CancellationTokenSource _stop = new();
+    long _refusedClients, _droppedEvents;
+    bool _disposed;
+
+    public string SocketPath { get; }
+
+    /// <summary>Clients connected now.</summary>
+    public int Clients { get { lock (_gate) return _sessions.Count; } }
+
+    /// <summary>Clients closed at once because <see cref="QmpProxyOptions.MaxClients"/> were connected.</summary>
+    public long RefusedClients => Interlocked.Read(ref _refusedClients);
+
+    /// <summary>Events lost by clients that did not read them, those gone included.</summary>
+    public long DroppedEvents
+    {
+        get { lock (_gate) return _droppedEvents + _sessions.Sum(s => s.DroppedEvents); }
+    }
+
+    QmpProxy(Socket listener, string path, QmpClient qmp, QmpProxyOptions options)
+    {
+        _listener = listener;
+        SocketPath = path;
+        _qmp = qmp;
+        _options = options;
+    }
+
+    /// <summary>Listens at <paramref name="path"/>; a socket file left there by a proxy that is gone is replaced.</summary>
+    /// <exception cref="IOException">the path is taken: something else, or a socket someone listens on.</exception>
+    public static QmpProxy Start(string path, QmpClient qmp, QmpProxyOptions? options = null)
+    {
+        RemoveDeadSocket(path);
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            listener.Bind(new UnixDomainSocketEndPoint(path));
+            // Before listen(2): nobody can connect to it until it is private.
+            if (LibC.Chmod(path, 0b110_000_000) != 0)
+                throw new IOException($"cannot make {path} private: errno {Marshal.GetLastPInvokeError()}");
+            listener.Listen(16);
+        }
+        catch (Exception e) when (e is SocketException or IOException)
+        {
+            listener.Dispose();
+            if (e is IOException) { File.Delete(path); throw; }
+            throw new IOException($"cannot serve QMP at {path}: {e.Message}", e);
+        }
+        var proxy = new QmpProxy(listener, path, qmp, options ?? new QmpProxyOptions());
+        _ = proxy.AcceptAsync();
+        qmp.Disconnected.ContinueWith(_ => proxy.Dispose(), TaskScheduler.Default);
+        return proxy;
+    }
+
+    static void RemoveDeadSocket(string path)
+    {
+        if (!LibC.IsSocket(path))
+        {
+            if (File.Exists(path) || Directory.Exists(path) || new FileInfo(path).LinkTarget is not null)
+                throw new IOException($"cannot serve QMP at {path}: it exists and is not a socket");
+            return;
+        }
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try { probe.Connect(new UnixDomainSocketEndPoint(path)); }
+        catch (SocketException)
+        {
+            File.Delete(path); // nobody listens: a proxy that is gone left it
+            return;
+        }
+        throw new IOException($"cannot serve QMP at {path}: something listens there already");
+    }
+
+    async Task AcceptAsync()
+    {
+        while (true)
+        {
+            Socket client;
+            try { client = await _listener.AcceptAsync(_stop.Token); }
+            catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException) { return; }
+            var session = new ProxySession(client, _qmp, _options);
+            lock (_gate)
+            {
+                if (_disposed || _sessions.Count >= _options.MaxClients)
+                {
+                    // Closed before its greeting: a client sees the end of the connection at once rather than waiting.
+                    Interlocked.Increment(ref _refusedClients);
+                    client.Dispose();
+                    continue;
+                }
+                _sessions.Add(session);
+            }
+            _ = ServeAsync(session);
+        }
+    }
+
+    async Task ServeAsync(ProxySession session)
+    {
+        await session.RunAsync();
+        lock (_gate)
+        {
+            _sessions.Remove(session);
+            _droppedEvents += session.DroppedEvents;
+        }
+    }
+
+    /// <summary>Closes every client and the socket, and removes the socket's file.</summary>
+    public void Dispose()
+    {
+        ProxySession[] sessions;
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            sessions = [.. _sessions];
+        }
+        _stop.Cancel();
+        _listener.Dispose();
+        try { File.Delete(SocketPath); } catch (IOException) { }
+        foreach (var s in sessions) s.Dispose();
+    }
+}

@@ -1,0 +1,52 @@
+using System.Text.Json;
+using QomFs.Fuse;
+using QomFs.Qmp;
+using QomFs.Qmp.Proxy;
+using QomFs.Qom;
+
+namespace QomFs;
+
+/// <summary>
+/// A mount's QMP proxy on its connection of the moment: registered for this user's tools (<see cref="MountRegistry"/>),
+/// and what its clients change leaves the mount's cache and the kernel's: a <c>qom-set</c> drops that value, an
+/// <c>object-add</c> or <c>object-del</c> that object (a <c>device_del</c> is followed by DEVICE_DELETED, which the
+/// daemon handles for every client alike).
+/// </summary>
+sealed class MountProxy(QmpProxy proxy, string mountPoint) : IDisposable
+{
+    public static MountProxy Start(string path, string mountPoint, QmpClient qmp, QomCache cache, FuseMount mount)
+    {
+        var proxy = QmpProxy.Start(path, qmp, new QmpProxyOptions { CommandCompleted = (name, args) => Forget(name, args, cache, mount) });
+        MountRegistry.Register(mountPoint, qmp.Address, path);
+        return new MountProxy(proxy, mountPoint);
+    }
+
+    public QmpProxy Proxy => proxy;
+
+    static void Forget(string command, JsonElement args, QomCache cache, FuseMount mount)
+    {
+        switch (command)
+        {
+            case "qom-set" when String(args, "path") is { } path && String(args, "property") is { } property:
+                // A partial path names an object QEMU finds itself: the cache cannot tell which.
+                if (!path.StartsWith('/')) { cache.Clear(); return; }
+                cache.InvalidateValue(path, property);
+                mount.Invalidate(QomPath.Combine(path, property));
+                break;
+            case "object-add" or "object-del" when String(args, "id") is { } id:
+                cache.InvalidateSubtree("/objects/" + id);
+                mount.InvalidateEntry("/objects", id);
+                mount.Invalidate("/objects");
+                break;
+        }
+    }
+
+    static string? String(JsonElement args, string name) =>
+        args.ValueKind == JsonValueKind.Object && args.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    public void Dispose()
+    {
+        MountRegistry.Unregister(mountPoint);
+        proxy.Dispose();
+    }
+}
