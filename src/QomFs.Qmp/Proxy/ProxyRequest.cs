@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace QomFs.Qmp.Proxy;
 
 /// <summary>
-/// One line from a proxy client, checked as QEMU checks a request, with QEMU 7.2's own words for what is wrong:
+/// One request from a proxy client, checked as QEMU checks a request, with QEMU 7.2's own words for what is wrong:
 /// either a command to run (<see cref="Command"/>, <see cref="Arguments"/>) or <see cref="Error"/>, the desc of the
 /// GenericError that answers it. <see cref="Id"/> is the client's id as it sent it, or null.
 /// </summary>
@@ -61,7 +61,7 @@ sealed class ProxyRequest
     // QEMU's lexer names a bare word it cannot read; anything else it fails on is, most often, a missing value.
     static string ParseError(ReadOnlySpan<byte> line)
     {
-        var text = line.Trim(" \t\r"u8);
+        var text = line.Trim(" \t\r\n"u8);
         var word = 0;
         while (word < text.Length && (char.IsAsciiLetterOrDigit((char)text[word]) || text[word] == '_')) word++;
         return word > 0 && char.IsAsciiLetter((char)text[0])

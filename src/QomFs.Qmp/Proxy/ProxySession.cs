@@ -45,26 +45,30 @@ sealed class ProxySession(Socket socket, QmpClient qmp, QmpProxyOptions options)
 
     async Task ReadRequestsAsync()
     {
-        var buffer = new byte[Math.Min(64 * 1024, options.MaxRequestBytes + 2)];
-        int start = 0, end = 0;
-        var skipping = false; // in a request over the limit, until its newline
+        var splitter = new RequestSplitter();
+        var buffer = new byte[Math.Min(64 * 1024, options.MaxRequestBytes + 1)];
+        int start = 0, scanned = 0, end = 0;
+        var skipping = false; // in a request over the limit, until its end
         while (true)
         {
-            var newline = Array.IndexOf(buffer, (byte)'\n', start, end - start);
-            if (newline >= 0)
+            var found = splitter.FindEnd(buffer.AsSpan(scanned, end - scanned));
+            if (found >= 0)
             {
-                var line = buffer.AsMemory(start, newline - start);
-                start = newline + 1;
+                var requestEnd = scanned + found;
+                var request = buffer.AsMemory(start, requestEnd - start);
+                start = scanned = requestEnd;
                 if (skipping) { skipping = false; await QueueAsync(Task.FromResult(Refusal(ProxyRequest.TooLong()))); }
-                else if (!line.Span.Trim(" \t\r"u8).IsEmpty) await HandleAsync(line);
+                else if (!request.Span.Trim(" \t\r\n"u8).IsEmpty) await HandleAsync(request);
                 continue;
             }
+            scanned = end;
+            // Over the limit: the rest of it is scanned for its end, and forgotten.
             if (end - start > options.MaxRequestBytes) { skipping = true; start = end; }
-            if (start == end) start = end = 0;
+            if (start == end) start = scanned = end = 0;
             if (end == buffer.Length)
             {
-                if (start > 0) { Buffer.BlockCopy(buffer, start, buffer, 0, end - start); end -= start; start = 0; }
-                else Array.Resize(ref buffer, Math.Min(buffer.Length * 2, options.MaxRequestBytes + 2));
+                if (start > 0) { Buffer.BlockCopy(buffer, start, buffer, 0, end - start); end -= start; scanned = end; start = 0; }
+                else Array.Resize(ref buffer, Math.Min(buffer.Length * 2, options.MaxRequestBytes + 1));
             }
             var n = await socket.ReceiveAsync(buffer.AsMemory(end), SocketFlags.None, _closed.Token);
             if (n == 0) return;
@@ -139,10 +143,19 @@ sealed class ProxySession(Socket socket, QmpClient qmp, QmpProxyOptions options)
 
     async Task WriteRepliesAsync()
     {
-        await foreach (var (reply, startsEvents) in _replies.Reader.ReadAllAsync(_closed.Token))
+        try
         {
-            await WriteAsync(await reply);
-            if (startsEvents) _ = ForwardEventsAsync(_events!);
+            await foreach (var (reply, startsEvents) in _replies.Reader.ReadAllAsync(_closed.Token))
+            {
+                await WriteAsync(await reply);
+                if (startsEvents) _ = ForwardEventsAsync(_events!);
+            }
+        }
+        catch
+        {
+            // The client is gone: the reader may be waiting for room among the replies, which will never come.
+            Dispose();
+            throw;
         }
     }
 

@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using QomFs.Testing;
+
+namespace QomFs.Tests;
+
+/// <summary>
+/// The mount's QMP proxy (MOUNT/.qmp.sock) and .events, on each real QEMU, one mount per fixture: clients that
+/// are not our library (a raw socket here), our own tools given QEMU's socket, bad input, and load.
+/// </summary>
+[Category(Needs.Qemu), Category(Needs.Fuse), Category(Needs.Binary)]
+[NonParallelizable]
+[TestFixtureSource(typeof(QemuPeer), nameof(QemuPeer.All))]
+public class ProxyTests(QemuPeer peer)
+{
+    MountedQemu _m = null!;
+    string Sock => _m.P("/.qmp.sock");
+
+    [OneTimeSetUp] public void Mount() => _m = MountedQemu.Start(peer);
+    [OneTimeTearDown] public void Unmount() => _m.Dispose();
+
+    /// <summary>A QMP client in a few lines over a socket, sharing nothing with the library.</summary>
+    sealed class RawClient : IDisposable
+    {
+        readonly Socket _s = new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        readonly StreamReader _in;
+        public string Greeting { get; }
+
+        public RawClient(string path, bool negotiate = true)
+        {
+            _s.Connect(new UnixDomainSocketEndPoint(path));
+            _s.ReceiveTimeout = 10_000;
+            _in = new StreamReader(new NetworkStream(_s), Encoding.UTF8);
+            Greeting = _in.ReadLine()!;
+            if (negotiate) Assert.That(Ask("""{"execute": "qmp_capabilities"}"""), Is.EqualTo("""{"return": {}}"""));
+        }
+
+        public void Send(string json) => _s.Send(Encoding.UTF8.GetBytes(json + "\n"));
+        public string Read() => _in.ReadLine() ?? throw new IOException("the proxy closed the connection");
+        public string Ask(string json) { Send(json); return Read(); }
+        /// <summary>The next message that is not an event.</summary>
+        public string Reply() { while (true) { var l = Read(); if (!l.Contains("\"event\"")) return l; } }
+        public string NextEvent() { while (true) { var l = Read(); if (l.Contains("\"event\"")) return JsonDocument.Parse(l).RootElement.GetProperty("event").GetString()!; } }
+        public void Dispose() => _s.Dispose();
+    }
+
+    [Test]
+    public void TheSocketIsPrivateAndTheRootLinksToIt()
+    {
+        var target = new FileInfo(Sock).LinkTarget!;
+        Assert.That(File.GetUnixFileMode(target), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite));
+        Assert.That(Directory.GetFileSystemEntries(_m.Mount).Select(Path.GetFileName), Does.Contain(".events").And.Contain(".qmp.sock"));
+    }
+
+    [Test]
+    public void AClientIsGreetedAsByQemuAndRefusedWhatCannotBeSharedInQemusWords()
+    {
+        using var c = new RawClient(Sock, negotiate: false);
+        var qmp = JsonDocument.Parse(c.Greeting).RootElement.GetProperty("QMP");
+        Assert.That(qmp.GetProperty("version").GetProperty("qemu").GetProperty("major").GetInt32(), Is.EqualTo(peer.Major));
+        Assert.That(qmp.GetProperty("capabilities").GetArrayLength(), Is.Zero, "no oob offered");
+        Assert.That(c.Ask("""{"execute": "query-status", "id": 1}"""),
+            Is.EqualTo("""{"id": 1, "error": {"class": "CommandNotFound", "desc": "Expecting capabilities negotiation with 'qmp_capabilities'"}}"""));
+        Assert.That(c.Ask("""{"execute": "qmp_capabilities", "arguments": {"enable": ["oob"]}}"""),
+            Is.EqualTo("""{"error": {"class": "GenericError", "desc": "Capability oob not available"}}"""));
+        Assert.That(c.Ask("""{"execute": "qmp_capabilities"}"""), Is.EqualTo("""{"return": {}}"""));
+        Assert.That(c.Ask("""{"execute": "qmp_capabilities", "id": "x"}"""),
+            Is.EqualTo("""{"id": "x", "error": {"class": "CommandNotFound", "desc": "Capabilities negotiation is already complete, command ignored"}}"""));
+        Assert.That(c.Ask("garbage"), Is.EqualTo("""{"error": {"class": "GenericError", "desc": "JSON parse error, invalid keyword 'garbage'"}}"""));
+        Assert.That(c.Ask("""{"exec-oob": "query-status", "id": 6}"""),
+            Is.EqualTo("""{"id": 6, "error": {"class": "GenericError", "desc": "QMP input member 'exec-oob' is unexpected"}}"""));
+        Assert.That(c.Ask("""{"execute": "getfd", "arguments": {"fdname": "f"}, "id": 7}"""), Does.Contain("\"id\": 7").And.Contain("cannot pass a file descriptor"));
+        Assert.That(c.Ask("""{"execute": "query-name", "id": {"a": [1]}}"""), Is.EqualTo("""{"return": {}, "id": {"a": [1]}}"""));
+    }
+
+    [Test]
+    public void OurToolsGivenQemusSocketGoThroughTheMountAndEventsReachEveryClientAndTheEventsFile()
+    {
+        // QEMU's own socket is held by the mount: without the proxy these would wait for a greeting that never comes.
+        var get = Qomfs.Run("qom-get", ["-s", _m.Qemu.QmpSocket, "/machine.type"], TimeSpan.FromSeconds(10));
+        Assert.That((get.ExitCode, get.StdOut), Is.EqualTo((0, peer.Q35MachineType + "\n")), get.StdErr);
+
+        using var a = new RawClient(Sock);
+        using var b = new RawClient(Sock);
+        using var events = new FileStream(_m.P("/.events"), FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
+        var shell = Qomfs.Run("qmp-shell", [_m.Qemu.QmpSocket], TimeSpan.FromSeconds(10),
+            stdin: Encoding.UTF8.GetBytes("cont\nquery-status\nstop\n"));
+        Assert.That(shell.ExitCode, Is.Zero, shell.StdErr);
+        Assert.That(shell.StdOut, Does.Contain("\"running\":true"));
+        foreach (var c in new[] { a, b }) Assert.That((c.NextEvent(), c.NextEvent()), Is.EqualTo(("RESUME", "STOP")));
+        var lines = new StreamReader(events).ReadLine() + "\n" + new StreamReader(events).ReadLine();
+        Assert.That(lines, Does.Contain("\"RESUME\"").And.Contain("\"STOP\""));
+        // Their own ids, whoever else is talking.
+        a.Send("""{"execute": "query-status", "id": "a"}""");
+        b.Send("""{"execute": "query-name", "id": "b"}""");
+        Assert.That(a.Reply(), Does.EndWith("\"id\": \"a\"}"));
+        Assert.That(b.Reply(), Is.EqualTo("""{"return": {}, "id": "b"}"""));
+    }
+
+    [Test]
+    public void AQomSetThroughTheProxyShowsInTheMountAtOnce()
+    {
+        Assert.That(File.ReadAllText(_m.P("/machine/hpet")), Is.EqualTo("true\n"));
+        using var c = new RawClient(Sock);
+        try
+        {
+            Assert.That(c.Ask("""{"execute": "qom-set", "arguments": {"path": "/machine", "property": "hpet", "value": false}}"""), Is.EqualTo("""{"return": {}}"""));
+            Assert.That(File.ReadAllText(_m.P("/machine/hpet")), Is.EqualTo("false\n"), "within the 1 s TTL");
+        }
+        finally { c.Ask("""{"execute": "qom-set", "arguments": {"path": "/machine", "property": "hpet", "value": true}}"""); }
+    }
+
+    [Test]
+    public void BadClientsLeaveTheMountAndOthersWorkingAndNothingLeaks()
+    {
+        using (var warm = new RawClient(Sock)) warm.Ask("""{"execute": "query-name"}""");
+        var fds = Directory.GetFiles($"/proc/{_m.DaemonPid}/fd").Length;
+        var good = new RawClient(Sock);
+        // A huge request, then one behind it: QEMU's error for the first, an answer for the second.
+        good.Send("{\"execute\": \"" + new string('x', 2 * 1024 * 1024) + "\"}");
+        Assert.That(good.Ask("""{"execute": "query-name", "id": 2}"""), Does.Contain("JSON token size limit exceeded"));
+        Assert.That(good.Reply(), Is.EqualTo("""{"return": {}, "id": 2}"""));
+        // One that vanishes mid-command, and one that sends and never reads while events pile up.
+        for (var i = 0; i < 5; i++)
+        {
+            var gone = new RawClient(Sock);
+            gone.Send("""{"execute": "qom-list", "arguments": {"path": "/machine/unattached/device[0]"}}""");
+            gone.Dispose();
+        }
+        var deaf = new RawClient(Sock);
+        for (var i = 0; i < 300; i++) deaf.Send("""{"execute": "qom-list", "arguments": {"path": "/machine/unattached/device[0]"}}""");
+        for (var i = 0; i < 50; i++) good.Ask("""{"execute": "query-name"}""");
+        Assert.That(File.ReadAllText(_m.P("/machine/type")), Is.EqualTo(peer.Q35MachineType + "\n"));
+        deaf.Dispose();
+        good.Dispose();
+        Wait.Until(() => Directory.GetFiles($"/proc/{_m.DaemonPid}/fd").Length <= fds, TimeSpan.FromSeconds(10), "the clients' descriptors to close");
+        Assert.That(Process.GetProcessById(_m.DaemonPid).Threads.Count, Is.LessThan(64));
+    }
+
+    [Test]
+    public void SixteenMountReadersAndFourClientsOf500CommandsEachLoseAndMisrouteNothing()
+    {
+        using var stop = new CancellationTokenSource();
+        var readErrors = 0;
+        var readers = Enumerable.Range(0, 16).Select(_ => new Thread(() =>
+        {
+            while (!stop.IsCancellationRequested)
+                if (File.ReadAllText(_m.P("/machine/type")) != peer.Q35MachineType + "\n") Interlocked.Increment(ref readErrors);
+        })).ToArray();
+        foreach (var t in readers) t.Start();
+        var misrouted = 0;
+        var clients = Enumerable.Range(0, 4).Select(n => Task.Run(() =>
+        {
+            using var c = new RawClient(Sock);
+            // Pipelined: all 500 sent before any reply is read.
+            var sender = Task.Run(() => { for (var i = 0; i < 500; i++) c.Send($$"""{"execute": "query-name", "id": "{{n}}-{{i}}"}"""); });
+            for (var i = 0; i < 500; i++)
+                if (c.Reply() != $$"""{"return": {}, "id": "{{n}}-{{i}}"}""") Interlocked.Increment(ref misrouted);
+            sender.Wait();
+        })).ToArray();
+        Assert.That(Task.WaitAll(clients, TimeSpan.FromSeconds(60)), Is.True, "a client hangs");
+        stop.Cancel();
+        foreach (var t in readers) Assert.That(t.Join(TimeSpan.FromSeconds(10)), Is.True);
+        Assert.That((misrouted, readErrors), Is.EqualTo((0, 0)));
+    }
+}
