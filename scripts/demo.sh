@@ -42,7 +42,9 @@ QEMU (pid $qemu_pid) is paused with its QOM tree mounted at $mount. Try, in anot
   echo maybe > $mount/machine/hpet        # refused: write error: Invalid argument
   getfattr -d $mount/machine/hpet
   grep -r . $mount/machine/peripheral
-  QMP_SOCKET=$sock bin/qom-tree /objects   # needs the mount stopped first: one QMP client per socket
+  QMP_SOCKET=$sock bin/qom-tree /objects   # goes through the mount's QMP proxy: QEMU's socket is the mount's
+  bin/qmp-shell $mount/.qmp.sock           # a QMP client of its own; try: cont, then stop
+  cat $mount/.events                       # QEMU's events, one JSON line each, as they come
 
 Press Ctrl-C to unmount and stop QEMU.
 MSG
