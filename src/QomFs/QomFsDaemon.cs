@@ -58,7 +58,8 @@ public static class QomFsDaemon
         using var stop = new CancellationTokenSource();
         var watch = WatchAsync(o, qmpOptions, qom, cache, log, mount, proxy, Share, stop.Token);
 
-        log.Write($"serving {o.Address} at {o.MountPoint} (pid {Environment.ProcessId}){(proxy is null ? "" : $", QMP shared at {proxyPath}")}");
+        if (proxy is not null) log.Write($"sharing {o.Address} at {proxyPath}");
+        log.Write($"serving {o.Address} at {o.MountPoint} (pid {Environment.ProcessId})");
         ready();
         await Task.Factory.StartNew(mount.Run, TaskCreationOptions.LongRunning);
         log.Write($"unmounted {o.MountPoint}");
