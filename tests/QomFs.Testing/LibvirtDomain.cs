@@ -1,0 +1,58 @@
+namespace QomFs.Testing;
+
+/// <summary>
+/// A throw-away transient TCG domain (q35, 128 MiB, no disk, started paused) on <see cref="LibvirtDaemon"/>, with a
+/// name unique to the test. Transient: destroying it on dispose also undefines it. Set up with virsh, not with the
+/// code under test.
+/// </summary>
+public sealed class LibvirtDomain : IDisposable
+{
+    public string Name { get; }
+
+    /// <summary>The address the code under test takes: <c>libvirt:qemu:///system#NAME</c>.</summary>
+    public string Address => $"libvirt:{LibvirtDaemon.Uri}#{Name}";
+
+    LibvirtDomain(string name) => Name = name;
+
+    /// <param name="prefix">the start of the name, e.g. the fixture's; a random tail makes it unique.</param>
+    public static LibvirtDomain Start(string prefix = "qomfs")
+    {
+        LibvirtDaemon.Ensure();
+        var name = $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)];
+        var xml = Path.Combine(TempPaths.NewDirectory("domain"), "domain.xml");
+        File.WriteAllText(xml, $"""
+            <domain type='qemu'>
+              <name>{name}</name>
+              <memory unit='MiB'>128</memory>
+              <vcpu>1</vcpu>
+              <os><type arch='x86_64' machine='q35'>hvm</type></os>
+              <devices><emulator>{Require.Tool("qemu-system-x86_64", "libvirt runs Debian's QEMU")}</emulator></devices>
+            </domain>
+            """);
+        var created = Virsh("create", xml, "--paused");
+        Directory.Delete(Path.GetDirectoryName(xml)!, recursive: true);
+        if (created.ExitCode != 0) Assert.Fail($"virsh create {name} failed: {created.StdErr.Trim()}");
+        return new LibvirtDomain(name);
+    }
+
+    /// <summary>One monitor command through virsh, for checking from outside; returns the reply's text.</summary>
+    public string MonitorCommand(string json)
+    {
+        var r = Virsh("qemu-monitor-command", Name, json);
+        if (r.ExitCode != 0) Assert.Fail($"virsh qemu-monitor-command {Name} failed: {r.StdErr.Trim()}");
+        return r.StdOut.Trim();
+    }
+
+    public bool IsRunning => Virsh("domstate", Name).StdOut.Trim() is "running" or "paused";
+
+    /// <summary>Stops the domain (virsh destroy); a transient domain is then gone.</summary>
+    public void Destroy() => Virsh("destroy", Name);
+
+    static ProcessResult Virsh(params string[] args) =>
+        ProcessRunner.Run("virsh", ["-c", LibvirtDaemon.Uri, .. args], TimeSpan.FromSeconds(30));
+
+    public void Dispose()
+    {
+        if (Virsh("domstate", Name).ExitCode == 0) Destroy();
+    }
+}
