@@ -29,6 +29,9 @@ public static class LibvirtDaemon
     static string? _configDirectory;
     static string? _failure;
 
+    // A test run that ends without StopIfStarted (an assembly without the set-up fixture) still stops its daemon.
+    static LibvirtDaemon() => AppDomain.CurrentDomain.ProcessExit += (_, _) => StopIfStarted();
+
     /// <summary>Makes sure a libvirtd answers at <see cref="Uri"/>; a missing libvirt skips, or under CI fails, the test.</summary>
     public static void Ensure()
     {
@@ -67,7 +70,6 @@ public static class LibvirtDaemon
                      $"mount --bind '{_configDirectory}' /etc/libvirt && exec '{libvirtd}' -p '{_configDirectory}/libvirtd.pid' >'{log}' 2>&1" })
             psi.ArgumentList.Add(a);
         _started = Process.Start(psi)!;
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => StopIfStarted();
         // The first start probes QEMU's capabilities (seconds); later ones read them from /var/cache/libvirt.
         var clock = Stopwatch.StartNew();
         while (!Answers())
@@ -89,21 +91,30 @@ public static class LibvirtDaemon
         lock (Gate)
         {
             if (_started is null) return;
-            try
-            {
-                if (!_started.HasExited)
-                {
-                    _started.Kill();
-                    _started.WaitForExit(10_000);
-                }
-            }
-            catch (InvalidOperationException) { }
-            _started.Dispose();
+            Terminate(_started);
             _started = null;
             try { if (_configDirectory is not null) Directory.Delete(_configDirectory, recursive: true); }
             catch (IOException) { }
         }
     }
+
+    /// <summary>SIGTERM, so that libvirtd closes its clients' connections and removes its sockets; SIGKILL if it lingers.</summary>
+    static void Terminate(Process daemon)
+    {
+        try
+        {
+            if (!daemon.HasExited && kill(daemon.Id, 15) == 0 && !daemon.WaitForExit(10_000))
+            {
+                daemon.Kill();
+                daemon.WaitForExit(10_000);
+            }
+        }
+        catch (InvalidOperationException) { }
+        daemon.Dispose();
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc")]
+    static extern int kill(int pid, int sig);
 
     /// <summary>
     /// Restarts the libvirtd this run started (SIGTERM, then a new one), for the fault tests; its running domains
@@ -115,12 +126,8 @@ public static class LibvirtDaemon
         {
             if (_started is null) Assert.Fail("only a libvirtd this test run started may be restarted");
             var libvirtd = Require.Tool("libvirtd", "restart");
-            var dir = _configDirectory!;
-            _started!.Kill();
-            _started.WaitForExit(10_000);
-            _started.Dispose();
+            Terminate(_started!);
             _started = null;
-            _configDirectory = dir;
             Start(libvirtd);
         }
     }

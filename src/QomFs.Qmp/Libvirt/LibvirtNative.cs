@@ -18,6 +18,7 @@ internal static unsafe partial class LibvirtNative
     internal const int VIR_DOMAIN_EVENT_ID_LIFECYCLE = 0;
     internal const int VIR_DOMAIN_EVENT_STARTED = 2, VIR_DOMAIN_EVENT_STOPPED = 5, VIR_DOMAIN_EVENT_CRASHED = 8;
     internal const int VIR_DOMAIN_EVENT_UNDEFINED = 1;
+    internal const int VIR_CONNECT_CLOSE_REASON_EOF = 1, VIR_CONNECT_CLOSE_REASON_KEEPALIVE = 2;
     // virConnectListAllDomainsFlags
     internal const uint VIR_CONNECT_LIST_DOMAINS_ACTIVE = 1;
 

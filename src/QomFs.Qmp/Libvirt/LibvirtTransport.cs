@@ -163,8 +163,8 @@ public sealed class LibvirtTransport : IQmpTransport
         if (From(opaque) is not { } t) return;
         var why = reason switch
         {
-            1 => "libvirtd closed the connection",
-            2 => "libvirtd stopped answering keepalives",
+            LibvirtNative.VIR_CONNECT_CLOSE_REASON_EOF => "libvirtd closed the connection",
+            LibvirtNative.VIR_CONNECT_CLOSE_REASON_KEEPALIVE => "libvirtd stopped answering keepalives",
             _ => "the connection to libvirtd failed",
         };
         t.Fail($"connection to {t._address} lost: {why}");
