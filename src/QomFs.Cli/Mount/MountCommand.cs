@@ -11,7 +11,7 @@ static class MountCommand
         symlinks, every other property a file (cat reads it, echo VALUE > file sets it).
         Without -f it returns once the mount is live and serves in the background.
 
-          -s, --socket ADDR   QMP socket (default: $QMP_SOCKET)
+          -s, --socket ADDR   QMP socket, or libvirt:DOMAIN / libvirt:URI#DOMAIN (default: $QMP_SOCKET)
           -f, --foreground    stay in the foreground; the log goes to stderr unless -o log=FILE
           -o OPTIONS          ro, allow_other, default_permissions, fsname=NAME, cache_ttl=SECONDS (default 1,
                               0 turns the cache off), timeout=SECONDS (per QMP command, default 3), log=FILE,
