@@ -1,0 +1,32 @@
+using QomFs.Testing;
+
+namespace QomFs.Tests.Libvirt;
+
+/// <summary>qomfs mount on one libvirt domain: the same tree as over a socket, and the domain stopping ends it.</summary>
+[Category(Needs.Libvirt), Category(Needs.Qemu), Category(Needs.Fuse), Category(Needs.Binary)]
+public class LibvirtMountTests
+{
+    [Test]
+    public void ReadsWritesAndListsThroughLibvirt()
+    {
+        using var domain = LibvirtDomain.Start("mount");
+        using var m = ForegroundMount.Start("-s", domain.Address);
+        Assert.That(File.ReadAllText(m.P("machine/type")), Is.EqualTo(QemuPeer.Qemu72.Q35MachineType + "\n"));
+        Assert.That(Directory.GetFileSystemEntries(m.P("machine")).Select(Path.GetFileName), Does.Contain("peripheral-anon"));
+        File.WriteAllText(m.P("machine/kernel"), "/tmp/written-through-libvirt");
+        Assert.That(domain.MonitorCommand("""{"execute":"qom-get","arguments":{"path":"/machine","property":"kernel"}}"""),
+            Does.Contain("\"return\":\"/tmp/written-through-libvirt\""));
+    }
+
+    [Test]
+    public void TheDomainStoppingFailsOperationsAndEndsTheMount()
+    {
+        using var domain = LibvirtDomain.Start("mountstop");
+        using var m = ForegroundMount.Start("-s", domain.Address, "-o", "cache_ttl=0");
+        Assert.That(File.ReadAllText(m.P("machine/type")), Is.EqualTo(QemuPeer.Qemu72.Q35MachineType + "\n"));
+        domain.Destroy();
+        Assert.That(m.WaitForDaemonExit(TimeSpan.FromSeconds(10)), Is.EqualTo(1), "QEMU went away");
+        Assert.That(Mounts.IsMounted(m.Mount), Is.False);
+        Assert.That(m.Log, Does.Contain($"connection to {domain.Address} lost: "));
+    }
+}
