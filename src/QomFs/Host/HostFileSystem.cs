@@ -73,7 +73,8 @@ public sealed class HostFileSystem(QomFsMountOptions options, DaemonLog log) : I
     public int GetAttr(ReadOnlySpan<byte> path, ref FuseStat stat, FuseFileInfoRef fi)
     {
         var vm = Route(path, out var rest);
-        if (vm is null) { FillRoot(ref stat); return 0; }
+        // A VM's own directory is a directory without asking the VM: `ls -l` of the host connects to none.
+        if (vm is null || rest.SequenceEqual("/"u8)) { FillRoot(ref stat); return 0; }
         return vm.FileSystem().GetAttr(rest, ref stat, fi);
     }
 
