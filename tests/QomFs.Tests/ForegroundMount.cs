@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using QomFs.Testing;
 
-namespace QomFs.Tests.Libvirt;
+namespace QomFs.Tests;
 
 /// <summary>
 /// The published qomfs mounted in the foreground with the given source arguments (so the test owns the daemon's PID);

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using QomFs.Qmp;
 using QomFs.Testing;
 
-namespace QomFs.Tests.Libvirt;
+namespace QomFs.Tests;
 
 /// <summary>
 /// Host mounts: every running libvirt domain (real libvirtd), or every QMP socket of a directory (real QEMU 7.2 and 11.1
