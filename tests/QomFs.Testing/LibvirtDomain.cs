@@ -15,18 +15,20 @@ public sealed class LibvirtDomain : IDisposable
     LibvirtDomain(string name) => Name = name;
 
     /// <param name="prefix">the start of the name, e.g. the fixture's; a random tail makes it unique.</param>
-    public static LibvirtDomain Start(string prefix = "qomfs")
+    /// <param name="extraQmpSocket">a QMP socket of QEMU's own beside libvirt's monitor (for the bench's floor), or null.</param>
+    public static LibvirtDomain Start(string prefix = "qomfs", string? extraQmpSocket = null)
     {
         LibvirtDaemon.Ensure();
         var name = $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)];
         var xml = Path.Combine(TempPaths.NewDirectory("domain"), "domain.xml");
         File.WriteAllText(xml, $"""
-            <domain type='qemu'>
+            <domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
               <name>{name}</name>
               <memory unit='MiB'>128</memory>
               <vcpu>1</vcpu>
               <os><type arch='x86_64' machine='q35'>hvm</type></os>
               <devices><emulator>{Require.Tool("qemu-system-x86_64", "libvirt runs Debian's QEMU")}</emulator></devices>
+              {(extraQmpSocket is null ? "" : $"<qemu:commandline><qemu:arg value='-qmp'/><qemu:arg value='unix:{extraQmpSocket},server=on,wait=off'/></qemu:commandline>")}
             </domain>
             """);
         var created = Virsh("create", xml, "--paused");
