@@ -54,7 +54,7 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
         options ??= QmpClientOptions.Default;
         var started = Environment.TickCount64;
         IQmpTransport transport = address.Kind == QmpAddressKind.Libvirt
-            ? await Libvirt.LibvirtTransport.ConnectAsync(address, options.ConnectTimeout, cancel)
+            ? await Libvirt.LibvirtTransport.ConnectAsync(address, options.ConnectTimeout, watch: options.ReaderThread, cancel)
             : await SocketTransport.ConnectAsync(address, options, cancel);
         return await StartAsync(transport, address, options, started, cancel);
     }

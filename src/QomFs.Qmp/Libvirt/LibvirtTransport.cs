@@ -26,25 +26,34 @@ public sealed class LibvirtTransport : IQmpTransport
     volatile string? _failure;
     int _disposed;
 
-    unsafe LibvirtTransport(QmpAddress address, nint connection, nint domain)
+    unsafe LibvirtTransport(QmpAddress address, nint connection, nint domain, bool watch)
     {
         _address = address;
         _connection = connection;
         _domain = domain;
         LibvirtNative.ConnectRegisterCloseCallback(connection, &OnClosed, GCHandle.ToIntPtr(GCHandle.Alloc(this)), &FreeHandle);
-        _lifecycleCallback = LibvirtNative.ConnectDomainEventRegisterAny(connection, domain,
-            LibvirtNative.VIR_DOMAIN_EVENT_ID_LIFECYCLE, &OnLifecycle, GCHandle.ToIntPtr(GCHandle.Alloc(this)), &FreeHandle);
-        _eventCallback = LibvirtNative.ConnectDomainQemuMonitorEventRegister(connection, domain, null, &OnQmpEvent,
-            GCHandle.ToIntPtr(GCHandle.Alloc(this)), &FreeHandle, 0);
+        _lifecycleCallback = _eventCallback = -1;
+        if (watch)
+        {
+            _lifecycleCallback = LibvirtNative.ConnectDomainEventRegisterAny(connection, domain,
+                LibvirtNative.VIR_DOMAIN_EVENT_ID_LIFECYCLE, &OnLifecycle, GCHandle.ToIntPtr(GCHandle.Alloc(this)), &FreeHandle);
+            _eventCallback = LibvirtNative.ConnectDomainQemuMonitorEventRegister(connection, domain, null, &OnQmpEvent,
+                GCHandle.ToIntPtr(GCHandle.Alloc(this)), &FreeHandle, 0);
+        }
         new Thread(RunRequests) { IsBackground = true, Name = $"libvirt {address.Domain}" }.Start();
     }
 
-    /// <summary>Opens a connection to the address's libvirt and finds its domain, which must be running.</summary>
+    /// <summary>Opens a connection to the address's libvirt and finds its domain.</summary>
+    /// <param name="watch">
+    /// follow the session: QEMU's events, and the domain stopping (checked to be running first). Each costs libvirtd a
+    /// round trip, which a one-shot command (no reader thread: it reads its one reply itself) spares; its command then
+    /// fails with libvirt's own reason if the domain is not running.
+    /// </param>
     /// <exception cref="QmpConnectionException">libvirt is missing or unreachable, no such domain, not running, no permission.</exception>
-    public static async Task<LibvirtTransport> ConnectAsync(QmpAddress address, TimeSpan timeout, CancellationToken cancel)
+    public static async Task<LibvirtTransport> ConnectAsync(QmpAddress address, TimeSpan timeout, bool watch, CancellationToken cancel)
     {
         // virConnectOpen blocks (for a remote URI, as long as ssh takes); it runs beside the caller's deadline.
-        var open = Task.Run(() => Open(address), CancellationToken.None);
+        var open = Task.Run(() => Open(address, watch), CancellationToken.None);
         try { return await open.WaitAsync(timeout, cancel); }
         catch (TimeoutException)
         {
@@ -53,7 +62,7 @@ public sealed class LibvirtTransport : IQmpTransport
         }
     }
 
-    static LibvirtTransport Open(QmpAddress address)
+    static LibvirtTransport Open(QmpAddress address, bool watch)
     {
         LibvirtEventLoop.EnsureRunning();
         var connection = LibvirtNative.ConnectOpen(address.LibvirtUri.Length == 0 ? null : address.LibvirtUri);
@@ -65,13 +74,13 @@ public sealed class LibvirtTransport : IQmpTransport
             LibvirtNative.ConnectClose(connection);
             throw new QmpConnectionException($"cannot connect to {address}: {why}");
         }
-        if (LibvirtNative.DomainIsActive(domain) != 1)
+        if (watch && LibvirtNative.DomainIsActive(domain) != 1)
         {
             LibvirtNative.DomainFree(domain);
             LibvirtNative.ConnectClose(connection);
             throw new QmpConnectionException($"cannot connect to {address}: domain '{address.Domain}' is not running");
         }
-        return new LibvirtTransport(address, connection, domain);
+        return new LibvirtTransport(address, connection, domain, watch);
     }
 
     public bool Negotiated => true;
