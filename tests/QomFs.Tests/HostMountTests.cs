@@ -35,6 +35,21 @@ public class HostMountTests
         Assert.That(m.Log, Does.Contain($"{first.Name}: gone"));
     }
 
+    [Test, Category(Needs.Libvirt)]
+    public void ALibvirtdRestartKeepsTheMountAndItsDomains()
+    {
+        using var first = LibvirtDomain.Start("hostr");
+        using var m = ForegroundMount.Start("--libvirt", LibvirtDaemon.Uri);
+        Assert.That(File.ReadAllText(m.P($"{first.Name}/machine/type")), Is.EqualTo(QemuPeer.Qemu72.Q35MachineType + "\n"));
+        LibvirtDaemon.Restart();
+        Wait.Until(() => m.Log.Contains("libvirt: reconnected"), Soon, "the mount to reconnect to libvirtd");
+        Assert.That(m.HasExited, Is.False);
+        // The domain's own connection was lost with libvirtd; its next use opens a new one.
+        Assert.That(File.ReadAllText(m.P($"{first.Name}/machine/type")), Is.EqualTo(QemuPeer.Qemu72.Q35MachineType + "\n"));
+        using var second = LibvirtDomain.Start("hosts");
+        Wait.Until(() => Listing(m.Mount).Contains(second.Name), Soon, $"{second.Name} to appear after the restart");
+    }
+
     [Test]
     public void SocketsAppearAndVanishAsTheyAreMadeAndRemoved()
     {

@@ -18,12 +18,16 @@ public sealed class LibvirtDomains : IDisposable
     /// <summary>A domain stopped, crashed or went away (its name); raised on libvirt's event thread.</summary>
     public event Action<string>? Stopped;
 
+    /// <summary>The connection to libvirtd closed (it restarted or died): no more events come; open a new one.</summary>
+    public event Action<string>? Lost;
+
     /// <summary>The running domains when watching began.</summary>
     public IReadOnlyList<string> Running { get; }
 
     unsafe LibvirtDomains(nint connection)
     {
         _connection = connection;
+        LibvirtNative.ConnectRegisterCloseCallback(connection, &OnClosed, GCHandle.ToIntPtr(GCHandle.Alloc(this)), &FreeHandle);
         // Registered before listing, so that a domain starting in between is not missed (it may be reported twice).
         _callback = LibvirtNative.ConnectDomainEventRegisterAny(connection, 0, LibvirtNative.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
             &OnLifecycle, GCHandle.ToIntPtr(GCHandle.Alloc(this)), &FreeHandle);
@@ -56,10 +60,19 @@ public sealed class LibvirtDomains : IDisposable
         return new LibvirtDomains(connection);
     }
 
-    public void Dispose()
+    public unsafe void Dispose()
     {
         if (_callback >= 0) LibvirtNative.ConnectDomainEventDeregisterAny(_connection, _callback);
+        LibvirtNative.ConnectUnregisterCloseCallback(_connection, &OnClosed);
         LibvirtNative.ConnectClose(_connection);
+    }
+
+    [UnmanagedCallersOnly]
+    static void OnClosed(nint connection, int reason, nint opaque)
+    {
+        if (GCHandle.FromIntPtr(opaque).Target is not LibvirtDomains d) return;
+        try { d.Lost?.Invoke(reason == LibvirtNative.VIR_CONNECT_CLOSE_REASON_EOF ? "libvirtd closed the connection" : "the connection to libvirtd failed"); }
+        catch (Exception) { /* a handler's failure must not unwind into libvirt */ }
     }
 
     [UnmanagedCallersOnly]

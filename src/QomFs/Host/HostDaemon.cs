@@ -1,6 +1,4 @@
 using QomFs.Fuse;
-using QomFs.Qmp;
-using QomFs.Qmp.Libvirt;
 
 namespace QomFs.Host;
 
@@ -18,7 +16,7 @@ public static class HostDaemon
         if (FuseMountPoint.IsMounted(o.MountPoint)) throw new IOException($"{o.MountPoint} is already mounted");
 
         using var host = new HostFileSystem(o, log);
-        using var watching = Watch(source, host);
+        using var watching = Watch(source, host, log);
         host.CloseIdleConnections(o.IdleTimeout);
         var ttl = o.CacheTtl.TotalSeconds;
         using var mount = FuseMount.Mount(o.MountPoint, host, new FuseMountOptions
@@ -45,16 +43,12 @@ public static class HostDaemon
         return 0;
     }
 
-    static IDisposable Watch(HostSource source, HostFileSystem host)
+    static IDisposable Watch(HostSource source, HostFileSystem host, DaemonLog log)
     {
         switch (source)
         {
             case HostSource.Libvirt l:
-                var domains = LibvirtDomains.Open(l.Uri);
-                domains.Started += name => host.Add(name, QmpAddress.Libvirt(l.Uri, name));
-                domains.Stopped += host.Remove;
-                foreach (var name in domains.Running) host.Add(name, QmpAddress.Libvirt(l.Uri, name));
-                return domains;
+                return new LibvirtWatch(l.Uri, host, log);
             case HostSource.SocketDirectory d:
                 if (!Directory.Exists(d.Path)) throw new DirectoryNotFoundException($"{d.Path} is not a directory");
                 return new SocketDirectory(d.Path, host);
