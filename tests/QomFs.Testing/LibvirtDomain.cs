@@ -56,5 +56,7 @@ public sealed class LibvirtDomain : IDisposable
     public void Dispose()
     {
         if (Virsh("domstate", Name).ExitCode == 0) Destroy();
+        // QEMU's output, which libvirt keeps per domain name (stdio_handler = "file"): unique names would pile up.
+        try { File.Delete($"/var/log/libvirt/qemu/{Name}.log"); } catch (IOException) { }
     }
 }

@@ -45,9 +45,6 @@ public sealed class HostFileSystem(QomFsMountOptions options, DaemonLog log) : I
         _idleTimer = new Timer(_ => { foreach (var vm in _vms.Values) vm.CloseIfIdle(idle); }, null, period, period);
     }
 
-    /// <summary>Whether the VM has a connection open now (for the log and the tests' view of it).</summary>
-    public bool IsConnected(string name) => _vms.TryGetValue(name, out var vm) && vm.IsConnected;
-
     // "/NAME/rest" → the VM and "/rest"; "/NAME" → the VM and "/"; "/" → none.
     HostVm? Route(ReadOnlySpan<byte> path, out ReadOnlySpan<byte> rest)
     {

@@ -70,11 +70,6 @@ sealed class HostVm(string name, QmpAddress address, QomFsMountOptions options, 
         }
     }
 
-    public bool IsConnected
-    {
-        get { lock (_gate) return _client is { IsConnected: true }; }
-    }
-
     void Drop()
     {
         _fs?.Destroy();
