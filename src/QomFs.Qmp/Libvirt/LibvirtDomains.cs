@@ -56,7 +56,7 @@ public sealed class LibvirtDomains : IDisposable
         LibvirtEventLoop.EnsureRunning();
         var connection = LibvirtNative.ConnectOpen(uri.Length == 0 ? null : uri);
         if (connection == 0)
-            throw new QmpConnectionException($"cannot connect to libvirt{(uri.Length == 0 ? "" : " at " + uri)}: {LibvirtNative.LastError()}");
+            throw new QmpConnectionException($"cannot connect to libvirt{(uri.Length == 0 ? "" : " at " + uri)}: {LibvirtNative.OpenError()}");
         return new LibvirtDomains(connection);
     }
 

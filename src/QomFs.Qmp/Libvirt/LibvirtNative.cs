@@ -90,6 +90,19 @@ internal static unsafe partial class LibvirtNative
     [LibraryImport("libc", EntryPoint = "free")]
     internal static partial void Free(void* pointer);
 
+    /// <summary>
+    /// Why virConnectOpen failed. A user libvirtd does not let in is refused by polkit, or, with no system bus (as here,
+    /// without systemd), by the failure to reach it; libvirt's words for that do not say "permission", so we do.
+    /// </summary>
+    internal static string OpenError()
+    {
+        var why = LastError();
+        return why.Contains("system bus", StringComparison.Ordinal) || why.Contains("authentication", StringComparison.OrdinalIgnoreCase)
+               || why.Contains("Permission denied", StringComparison.Ordinal)
+            ? $"{why} (no permission: run as root, or as a user libvirtd lets in)"
+            : why;
+    }
+
     /// <summary>libvirt's message for the last error of this thread, e.g. "Domain not found: no domain with matching name 'x'".</summary>
     internal static string LastError()
     {

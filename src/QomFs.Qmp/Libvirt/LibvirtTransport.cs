@@ -65,7 +65,7 @@ public sealed class LibvirtTransport : IQmpTransport
     {
         LibvirtEventLoop.EnsureRunning();
         var connection = LibvirtNative.ConnectOpen(address.LibvirtUri.Length == 0 ? null : address.LibvirtUri);
-        if (connection == 0) throw new QmpConnectionException($"cannot connect to {address}: {LibvirtNative.LastError()}");
+        if (connection == 0) throw new QmpConnectionException($"cannot connect to {address}: {LibvirtNative.OpenError()}");
         var domain = LibvirtNative.DomainLookupByName(connection, address.Domain);
         if (domain == 0)
         {

@@ -47,6 +47,17 @@ public class LibvirtCommandTests
     }
 
     [Test]
+    public void AUserLibvirtdDoesNotLetInIsToldSoInOneLine()
+    {
+        var setpriv = Require.Tool("setpriv", "runs qom-get as another user");
+        var r = ProcessRunner.Run(setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", Qomfs.Named("qom-get"),
+            "-s", _domain.Address, "/machine.type"]);
+        Assert.That((r.ExitCode, r.StdOut), Is.EqualTo((3, "")));
+        Assert.That(r.StdErr, Does.StartWith($"qom-get: cannot connect to {_domain.Address}: "));
+        Assert.That(r.StdErr, Does.EndWith("(no permission: run as root, or as a user libvirtd lets in)\n"));
+    }
+
+    [Test]
     public void AnAddressWithoutADomainIsAUsageError()
     {
         var r = Qomfs.Run("qom-get", ["-s", $"libvirt:{LibvirtDaemon.Uri}", "/machine.type"]);
