@@ -12,7 +12,13 @@ public sealed class LibvirtDomain : IDisposable
     /// <summary>The address the code under test takes: <c>libvirt:qemu:///system#NAME</c>.</summary>
     public string Address => $"libvirt:{LibvirtDaemon.Uri}#{Name}";
 
-    LibvirtDomain(string name) => Name = name;
+    readonly string _xml;
+
+    LibvirtDomain(string name, string xml)
+    {
+        Name = name;
+        _xml = xml;
+    }
 
     /// <param name="prefix">the start of the name, e.g. the fixture's; a random tail makes it unique.</param>
     /// <param name="extraQmpSocket">a QMP socket of QEMU's own beside libvirt's monitor (for the bench's floor), or null.</param>
@@ -20,8 +26,7 @@ public sealed class LibvirtDomain : IDisposable
     {
         LibvirtDaemon.Ensure();
         var name = $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)];
-        var xml = Path.Combine(TempPaths.NewDirectory("domain"), "domain.xml");
-        File.WriteAllText(xml, $"""
+        var domain = new LibvirtDomain(name, $"""
             <domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
               <name>{name}</name>
               <memory unit='MiB'>128</memory>
@@ -31,10 +36,18 @@ public sealed class LibvirtDomain : IDisposable
               {(extraQmpSocket is null ? "" : $"<qemu:commandline><qemu:arg value='-qmp'/><qemu:arg value='unix:{extraQmpSocket},server=on,wait=off'/></qemu:commandline>")}
             </domain>
             """);
+        domain.Create();
+        return domain;
+    }
+
+    /// <summary>Starts the domain (again, after <see cref="Destroy"/>): the same name, a new QEMU.</summary>
+    public void Create()
+    {
+        var xml = Path.Combine(TempPaths.NewDirectory("domain"), "domain.xml");
+        File.WriteAllText(xml, _xml);
         var created = Virsh("create", xml, "--paused");
         Directory.Delete(Path.GetDirectoryName(xml)!, recursive: true);
-        if (created.ExitCode != 0) Assert.Fail($"virsh create {name} failed: {created.StdErr.Trim()}");
-        return new LibvirtDomain(name);
+        if (created.ExitCode != 0) Assert.Fail($"virsh create {Name} failed: {created.StdErr.Trim()}");
     }
 
     /// <summary>One monitor command through virsh, for checking from outside; returns the reply's text.</summary>

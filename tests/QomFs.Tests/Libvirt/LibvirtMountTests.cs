@@ -29,4 +29,18 @@ public class LibvirtMountTests
         Assert.That(Mounts.IsMounted(m.Mount), Is.False);
         Assert.That(m.Log, Does.Contain($"connection to {domain.Address} lost: "));
     }
+
+    [Test]
+    public void WithReconnectTheMountWaitsForTheDomainToRunAgain()
+    {
+        using var domain = LibvirtDomain.Start("mountback");
+        using var m = ForegroundMount.Start("-s", domain.Address, "-o", "cache_ttl=0,reconnect");
+        Assert.That(File.ReadAllText(m.P("machine/type")), Is.EqualTo(QemuPeer.Qemu72.Q35MachineType + "\n"));
+        domain.Destroy();
+        Wait.Until(() => Posix.Read(m.P("machine/type")).Errno == Posix.ENOTCONN, TimeSpan.FromSeconds(10), "ENOTCONN while the domain is away");
+        Assert.That(m.HasExited, Is.False, "the mount stays");
+        domain.Create();
+        Wait.Until(() => Posix.Read(m.P("machine/type")).Errno == 0, TimeSpan.FromSeconds(15), "the mount to reach the new QEMU");
+        Assert.That(m.Log, Does.Contain($"reconnected to {domain.Address}"));
+    }
 }
