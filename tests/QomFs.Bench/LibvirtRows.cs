@@ -14,7 +14,7 @@ static class LibvirtRows
     {
         LibvirtDaemon.Ensure();
         var socket = TempPaths.NewSocket("floor");
-        using var domain = LibvirtDomain.Start("bench", socket);
+        using var domain = LibvirtDomain.Start("bench", extraQmpSocket: socket);
         using var raw = new RawQmp(socket);
         var version = raw.Version;
         say($"libvirt {domain.Name}: QEMU {version}");

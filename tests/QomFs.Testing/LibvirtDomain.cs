@@ -21,10 +21,12 @@ public sealed class LibvirtDomain : IDisposable
     }
 
     /// <param name="prefix">the start of the name, e.g. the fixture's; a random tail makes it unique.</param>
+    /// <param name="peer">which QEMU the domain runs; QEMU 7.2 unless told.</param>
     /// <param name="extraQmpSocket">a QMP socket of QEMU's own beside libvirt's monitor (for the bench's floor), or null.</param>
-    public static LibvirtDomain Start(string prefix = "qomfs", string? extraQmpSocket = null)
+    public static LibvirtDomain Start(string prefix = "qomfs", QemuPeer? peer = null, string? extraQmpSocket = null)
     {
         LibvirtDaemon.Ensure();
+        var emulator = Emulator(peer ?? QemuPeer.Qemu72);
         var name = $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)];
         var domain = new LibvirtDomain(name, $"""
             <domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
@@ -32,12 +34,42 @@ public sealed class LibvirtDomain : IDisposable
               <memory unit='MiB'>128</memory>
               <vcpu>1</vcpu>
               <os><type arch='x86_64' machine='q35'>hvm</type></os>
-              <devices><emulator>{Require.Tool("qemu-system-x86_64", "libvirt runs Debian's QEMU")}</emulator></devices>
+              <features><acpi/></features>
+              <devices><emulator>{emulator}</emulator></devices>
               {(extraQmpSocket is null ? "" : $"<qemu:commandline><qemu:arg value='-qmp'/><qemu:arg value='unix:{extraQmpSocket},server=on,wait=off'/></qemu:commandline>")}
             </domain>
             """);
         domain.Create();
         return domain;
+    }
+
+    /// <summary>
+    /// The program libvirt runs for a peer. libvirt takes one executable, so the modern root's QEMU gets a wrapper that
+    /// runs it through its loader, as <see cref="QemuPeer"/> does. The wrapper also binds the root's module directory
+    /// over the host's in a mount namespace of its own: QEMU 11 otherwise loads 7.2's modules where it has none of its
+    /// own, and aborts (libvirt's capability probe lists every type, which loads them all). Rewritten only when it
+    /// changes, so that libvirt's capability cache (keyed by the program's mtime) stays valid across runs.
+    /// (<c>&lt;acpi/&gt;</c> above: without it libvirt 9.0 passes -no-acpi, which QEMU 11 no longer has.)
+    /// </summary>
+    static string Emulator(QemuPeer peer)
+    {
+        if (peer == QemuPeer.Qemu72) return Require.Tool("qemu-system-x86_64", "libvirt runs Debian's QEMU");
+        var root = QemuPeer.ModernRoot;
+        var why = $"the libvirt tests also run {peer}; run scripts/install-modern-qemu.sh";
+        Require.File(Path.Combine(root, "usr/bin/qemu-system-x86_64"), why);
+        var wrapper = Path.Combine(root, "..", $"libvirt-qemu-{peer.Major}.{peer.Minor}");
+        var script = $"""
+            #!/bin/sh
+            # {peer} for libvirt (written by the QomFs tests' LibvirtDomain).
+            exec unshare --mount --propagation private /bin/sh -c 'mount --bind {root}/usr/lib/x86_64-linux-gnu/qemu /usr/lib/x86_64-linux-gnu/qemu && exec {root}/lib64/ld-linux-x86-64.so.2 --library-path {root}/usr/lib/x86_64-linux-gnu:{root}/lib/x86_64-linux-gnu {root}/usr/bin/qemu-system-x86_64 -L {root}/usr/share/qemu -L {root}/usr/share/seabios "$@"' qemu "$@"
+
+            """;
+        if (!File.Exists(wrapper) || File.ReadAllText(wrapper) != script)
+        {
+            File.WriteAllText(wrapper, script);
+            if (OperatingSystem.IsLinux()) File.SetUnixFileMode(wrapper, (UnixFileMode)0b111_101_101);
+        }
+        return Path.GetFullPath(wrapper);
     }
 
     /// <summary>Starts the domain (again, after <see cref="Destroy"/>): the same name, a new QEMU.</summary>

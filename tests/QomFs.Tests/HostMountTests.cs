@@ -24,14 +24,14 @@ public class HostMountTests
         Assert.That(Listing(m.Mount), Does.Contain(first.Name));
         Assert.That(File.ReadAllText(m.P($"{first.Name}/machine/type")), Is.EqualTo(QemuPeer.Qemu72.Q35MachineType + "\n"));
 
-        using var second = LibvirtDomain.Start("hostb");
+        using var second = LibvirtDomain.Start("hostb", QemuPeer.Qemu11);
         Wait.Until(() => Listing(m.Mount).Contains(second.Name), Soon, $"{second.Name} to appear");
-        Assert.That(File.ReadAllText(m.P($"{second.Name}/machine/type")), Is.EqualTo(QemuPeer.Qemu72.Q35MachineType + "\n"));
+        Assert.That(File.ReadAllText(m.P($"{second.Name}/machine/type")), Is.EqualTo(QemuPeer.Qemu11.Q35MachineType + "\n"));
 
         first.Destroy();
         Wait.Until(() => !Listing(m.Mount).Contains(first.Name), Soon, $"{first.Name} to vanish");
         Assert.That(() => File.ReadAllText(m.P($"{first.Name}/machine/type")), Throws.InstanceOf<IOException>());
-        Assert.That(File.ReadAllText(m.P($"{second.Name}/machine/type")), Is.EqualTo(QemuPeer.Qemu72.Q35MachineType + "\n"), "the other stays");
+        Assert.That(File.ReadAllText(m.P($"{second.Name}/machine/type")), Is.EqualTo(QemuPeer.Qemu11.Q35MachineType + "\n"), "the other stays");
         Assert.That(m.Log, Does.Contain($"{first.Name}: gone"));
     }
 

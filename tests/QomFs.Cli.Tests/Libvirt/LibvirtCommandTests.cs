@@ -5,18 +5,19 @@ namespace QomFs.Cli.Tests.Libvirt;
 
 /// <summary>The published binary's qom-* commands and qmp-shell on a libvirt domain (a real libvirtd and QEMU 7.2).</summary>
 [Category(Needs.Libvirt), Category(Needs.Qemu), Category(Needs.Binary)]
-public class LibvirtCommandTests
+[TestFixtureSource(typeof(QemuPeer), nameof(QemuPeer.All))]
+public class LibvirtCommandTests(QemuPeer peer)
 {
     LibvirtDomain _domain = null!;
 
-    [OneTimeSetUp] public void Start() => _domain = LibvirtDomain.Start("cli");
+    [OneTimeSetUp] public void Start() => _domain = LibvirtDomain.Start("cli", peer);
     [OneTimeTearDown] public void Stop() => _domain?.Dispose();
 
     [Test]
     public void QomGetTakesALibvirtAddress()
     {
         var r = Qomfs.Run("qom-get", ["-s", _domain.Address, "/machine.type"]);
-        Assert.That((r.ExitCode, r.StdOut, r.StdErr), Is.EqualTo((0, QemuPeer.Qemu72.Q35MachineType + "\n", "")));
+        Assert.That((r.ExitCode, r.StdOut, r.StdErr), Is.EqualTo((0, peer.Q35MachineType + "\n", "")));
     }
 
     [Test]
@@ -73,6 +74,6 @@ public class LibvirtCommandTests
             Encoding.UTF8.GetBytes("qom-get path=/machine property=type\nquery-name\n"));
         Assert.That((r.ExitCode, r.StdErr), Is.EqualTo((0, "")));
         // libvirt names QEMU after the domain (-name guest=NAME): the reply comes from this domain's QEMU.
-        Assert.That(r.StdOut, Is.EqualTo($"{{\"return\":\"{QemuPeer.Qemu72.Q35MachineType}\"}}\n{{\"return\":{{\"name\":\"{_domain.Name}\"}}}}\n"));
+        Assert.That(r.StdOut, Is.EqualTo($"{{\"return\":\"{peer.Q35MachineType}\"}}\n{{\"return\":{{\"name\":\"{_domain.Name}\"}}}}\n"));
     }
 }
