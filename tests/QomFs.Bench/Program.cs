@@ -54,7 +54,7 @@ try
             bench.Machine(table, peer, "plain", []);
             bench.Machine(table, peer, "rich", rich);
         }
-        // libvirt 9.0 runs Debian's QEMU 7.2 (it cannot probe the QEMU 11 root's binary).
+        // On Debian's QEMU 7.2, the pair libvirt 9.0 was made for.
         if (qemuAt < 0 || peers.Contains(QemuPeer.Qemu72))
             LibvirtRows.Add(table, qomfs, runs, smoke, s => Console.Error.WriteLine($"bench: {s}"));
         Directory.Delete(dir, recursive: true);
