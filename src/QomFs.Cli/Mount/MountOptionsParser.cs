@@ -26,6 +26,7 @@ static class MountOptionsParser
                 case "timeout": o = o with { Timeout = Duration(name, value, allowZero: false) }; break;
                 case "log": log = Required(name, value); break;
                 case "reconnect": o = o with { Reconnect = true }; break;
+                case "idle_timeout": o = o with { IdleTimeout = Duration(name, value, allowZero: false) }; break;
                 default: extra.Add(option); break;
             }
         }
