@@ -48,6 +48,7 @@ static class Dispatcher
         var family = name == "qom" ? "qom" : "qomfs";
         var table = family == "qom" ? QomSubcommands : QomfsSubcommands;
 
+        if (args is ["--version", ..]) return VersionCommand.Print(family);
         if (args.Length == 0 || args[0] is "-h" or "--help")
         {
             var output = args.Length == 0 ? Console.Error : Console.Out;
@@ -55,6 +56,7 @@ static class Dispatcher
             return args.Length == 0 ? ExitCodes.Usage : ExitCodes.Ok;
         }
         if (table.TryGetValue(args[0], out var command)) return command($"{family} {args[0]}", args[1..]);
+        if (family == "qomfs" && MountCommand.IsHelperForm(args)) return MountCommand.RunAsHelper("qomfs mount", args);
         Console.Error.WriteLine($"{family}: unknown command '{args[0]}' (commands: {string.Join(", ", table.Keys)})");
         return ExitCodes.Usage;
     }

@@ -5,6 +5,7 @@ static class MountCommand
 {
     const string Usage = """
         usage: qomfs mount [-s SOCKET] MOUNTPOINT [-f] [-o OPTION[,OPTION...]]
+               qomfs SOCKET MOUNTPOINT [-o OPTION[,OPTION...]]   (as mount -t fuse.qomfs and fstab run it)
                qom-fuse [-s SOCKET] MOUNTPOINT [-o ...]      (stays in the foreground)
 
         Mounts QEMU's QOM tree: objects are directories, child<> properties subdirectories, link<> properties
@@ -16,12 +17,21 @@ static class MountCommand
           -o OPTIONS          ro, allow_other, default_permissions, fsname=NAME, cache_ttl=SECONDS (default 1,
                               0 turns the cache off), timeout=SECONDS (per QMP command, default 3), log=FILE,
                               reconnect (keep the mount while QEMU is away: ENOTCONN until it is back),
-                              and any other libfuse option
+                              and any other libfuse option; fstab-only options (defaults, nofail, _netdev,
+                              auto, noauto, user, users, x-systemd.*, comment=...) are ignored
           -h, --help          this help
         Unmount with: qomfs umount MOUNTPOINT (or fusermount3 -u MOUNTPOINT)
         """;
 
     public static int Run(string prog, string[] argv) => Run(prog, argv, foregroundByDefault: false);
+
+    /// <summary>
+    /// What mount.fuse3 runs for `mount -t fuse.qomfs SOURCE DIR` and an fstab line: <c>qomfs SOURCE DIR -o
+    /// OPTIONS</c>, with SOURCE the socket. Like any mount helper it returns once the mount is live.
+    /// </summary>
+    public static bool IsHelperForm(string[] args) => args is [var source, var dir, ..] && !source.StartsWith('-') && !dir.StartsWith('-');
+
+    public static int RunAsHelper(string prog, string[] args) => Run(prog, ["-s", args[0], .. args[1..]]);
 
     /// <summary>The drop-in qom-fuse, like upstream's, stays in the foreground.</summary>
     public static int RunForeground(string prog, string[] argv) => Run(prog, argv, foregroundByDefault: true);
