@@ -1,3 +1,4 @@
+using QomFs.Cli.Completion;
 using QomFs.Cli.Ga;
 using QomFs.Cli.Mount;
 using QomFs.Cli.Qom;
@@ -44,6 +45,8 @@ static class Dispatcher
     {
         // A backgrounded mount restarts itself under the name it was called by (see Mount/Daemon.cs).
         if (args is ["--qomfs-as", var asName, ..]) return RunAs(asName, args[2..]);
+        // Hidden: what the bash completion asks (completion/qomfs.bash).
+        if (args is ["__complete", ..]) return CompleteCommand.Run(args[1..]);
         if (DropIns.TryGetValue(name, out var dropIn)) return dropIn(name, args);
         var family = name == "qom" ? "qom" : "qomfs";
         var table = family == "qom" ? QomSubcommands : QomfsSubcommands;
