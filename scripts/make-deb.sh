@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 version=$(cat VERSION)
 root=artifacts/deb/root
 rm -rf artifacts/deb && mkdir -p "$root/DEBIAN"
-make -s install DESTDIR="$PWD/$root" PREFIX=/usr >/dev/null
+make -s -o build -o deps install DESTDIR="$PWD/$root" PREFIX=/usr >/dev/null
 gzip -9n "$root"/usr/share/man/man1/*.1   # Debian's man pages are compressed
 cat >"$root/DEBIAN/control" <<CONTROL
 Package: qomfs
@@ -16,7 +16,6 @@ Depends: fuse3, libfuse3-3
 Section: admin
 Priority: optional
 Installed-Size: $(du -sk --exclude=DEBIAN "$root" | cut -f1)
-Homepage: https://github.com/qomfs/qomfs
 Description: QEMU's QOM tree as a filesystem, and QEMU's QOM tools
  qomfs mounts the QOM tree of a running QEMU (mount -t fuse.qomfs, fstab),
  with drop-in qom-get, qom-set, qom-list, qom-tree, qom-fuse, qmp-shell and
