@@ -11,6 +11,7 @@ packages=(
   gcc make            # the layout probe and the build
   attr                # getfattr, used by the xattr tests
   tmux                # drives qmp-shell through a real terminal in tests
+  man-db groff-base   # man -l and groff check the generated man pages in tests
   libreadline8        # qmp-shell's line editing, history and completion
   util-linux          # setpriv, for the other-uid test
   libicu72 libssl3 ca-certificates  # .NET runtime prerequisites

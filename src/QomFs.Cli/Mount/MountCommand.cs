@@ -10,6 +10,7 @@ static class MountCommand
         usage: qomfs mount [-s SOCKET] MOUNTPOINT [-f] [-o OPTION[,OPTION...]]
                qomfs mount --libvirt [URI] MOUNTPOINT [-f] [-o ...]   (a directory per running domain)
                qomfs mount --dir DIR MOUNTPOINT [-f] [-o ...]         (a directory per QMP socket in DIR)
+               qomfs SOCKET MOUNTPOINT [-o OPTION[,OPTION...]]   (as mount -t fuse.qomfs and fstab run it)
                qom-fuse [-s SOCKET] MOUNTPOINT [-o ...]      (stays in the foreground)
 
         Mounts QEMU's QOM tree: objects are directories, child<> properties subdirectories, link<> properties
@@ -27,7 +28,8 @@ static class MountCommand
                               reconnect (keep the mount while QEMU is away: ENOTCONN until it is back),
                               idle_timeout=SECONDS (--libvirt, --dir: a VM's connection opens at its first
                               use and closes after this long unused, default 60),
-                              and any other libfuse option
+                              and any other libfuse option; fstab-only options (defaults, nofail, _netdev,
+                              auto, noauto, user, users, x-systemd.*, comment=...) are ignored
           -h, --help          this help
         Unmount with: qomfs umount MOUNTPOINT (or fusermount3 -u MOUNTPOINT)
         """;
@@ -42,6 +44,14 @@ static class MountCommand
         if (!args.Has("--libvirt")) return null;
         return new HostSource.Libvirt(args.Positionals.Count == 2 ? args.Positionals[0] : "");
     }
+
+    /// <summary>
+    /// What mount.fuse3 runs for `mount -t fuse.qomfs SOURCE DIR` and an fstab line: <c>qomfs SOURCE DIR -o
+    /// OPTIONS</c>, with SOURCE the socket. Like any mount helper it returns once the mount is live.
+    /// </summary>
+    public static bool IsHelperForm(string[] args) => args is [var source, var dir, ..] && !source.StartsWith('-') && !dir.StartsWith('-');
+
+    public static int RunAsHelper(string prog, string[] args) => Run(prog, ["-s", args[0], .. args[1..]]);
 
     /// <summary>The drop-in qom-fuse, like upstream's, stays in the foreground.</summary>
     public static int RunForeground(string prog, string[] argv) => Run(prog, argv, foregroundByDefault: true);
