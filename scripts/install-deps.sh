@@ -11,9 +11,11 @@ packages=(
   gcc make            # the layout probe and the build
   attr                # getfattr, used by the xattr tests
   tmux                # drives qmp-shell through a real terminal in tests
+  man-db groff-base   # man -l and groff check the generated man pages in tests
   libreadline8        # qmp-shell's line editing, history and completion
   util-linux          # setpriv, for the other-uid test
   libicu72 libssl3 ca-certificates  # .NET runtime prerequisites
+  libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev  # the libvirt transport: libvirtd, virsh, the headers
 )
 
 # QEMU 11 and its qemu-ga, beside Debian 12's 7.2: the tests run against both.
@@ -25,7 +27,18 @@ for p in "${packages[@]}"; do
   [[ $status == installed ]] || missing+=("$p")
 done
 
+# libvirt's QEMU driver looks up its default user and group (libvirt-qemu) even when qemu.conf names others; Debian
+# creates them in libvirt-daemon-system, which would pull in systemd units and polkit this machine does not run.
+libvirt_user() {
+  getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu
+  getent passwd libvirt-qemu >/dev/null ||
+    useradd --system --gid libvirt-qemu --home-dir /var/lib/libvirt --no-create-home --shell /usr/sbin/nologin libvirt-qemu
+}
+
 if ((${#missing[@]} == 0)); then
+  if getent passwd libvirt-qemu >/dev/null && getent group libvirt-qemu >/dev/null; then exit 0; fi
+  [[ $(id -u) -eq 0 ]] || { echo "install-deps: the libvirt-qemu user is missing; run this script as root" >&2; exit 1; }
+  libvirt_user
   exit 0
 fi
 
@@ -38,3 +51,4 @@ echo "install-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq </dev/null
 apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null
+libvirt_user

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 filter=()
 if [[ ${1:-} == --fast ]]; then
-  filter=(--filter "TestCategory!=Qemu&TestCategory!=Agent&TestCategory!=Fuse&TestCategory!=Binary&TestCategory!=Soak")
+  filter=(--filter "TestCategory!=Qemu&TestCategory!=Agent&TestCategory!=Fuse&TestCategory!=Binary&TestCategory!=Soak&TestCategory!=Libvirt")
 fi
 
 results=$(mktemp -d /tmp/qomfs-results.XXXXXX)

@@ -2,7 +2,7 @@ namespace QomFs.Cli;
 
 /// <summary>
 /// A small getopt-like parser: <c>-s X</c>, <c>--socket X</c>, <c>--socket=X</c>, bundled short flags (<c>-vp</c>),
-/// <c>--</c>, and <c>-h/--help</c>. Hand-written because the drop-in names must accept exactly QEMU's command lines.
+/// <c>--</c>, <c>-h/--help</c> and <c>--version</c>. Hand-written because the drop-in names must accept exactly QEMU's command lines.
 /// </summary>
 sealed class ArgParser(string prog, string usage)
 {
@@ -14,7 +14,7 @@ sealed class ArgParser(string prog, string usage)
     public ArgParser Value(string shortName, string longName) { _options.Add((shortName, longName, true)); return this; }
     public ArgParser Flag(string shortName, string longName) { _options.Add((shortName, longName, false)); return this; }
 
-    /// <summary>Parses, or returns null after printing the help for -h/--help.</summary>
+    /// <summary>Parses, or returns null after printing the help for -h/--help or the version for --version.</summary>
     /// <exception cref="UsageException">an unknown option or a missing value.</exception>
     public ParsedArgs? Parse(string[] args, bool stopAtFirstPositional = false)
     {
@@ -24,6 +24,7 @@ sealed class ArgParser(string prog, string usage)
             var a = args[i];
             if (a == "--") { parsed.Positionals.AddRange(args[(i + 1)..]); break; }
             if (a is "-h" or "--help") { Console.Out.WriteLine(usage); return null; }
+            if (a == "--version") { VersionCommand.Print(prog); return null; }
             // A negative number is a value, not an option, as with Python's argparse.
             if (a.Length < 2 || a[0] != '-' || char.IsAsciiDigit(a[1]) || (parsed.Positionals.Count > 0 && stopAtFirstPositional))
             {

@@ -1,3 +1,4 @@
+using QomFs.Cli.Completion;
 using QomFs.Cli.Ga;
 using QomFs.Cli.Mount;
 using QomFs.Cli.Qom;
@@ -44,10 +45,13 @@ static class Dispatcher
     {
         // A backgrounded mount restarts itself under the name it was called by (see Mount/Daemon.cs).
         if (args is ["--qomfs-as", var asName, ..]) return RunAs(asName, args[2..]);
+        // Hidden: what the bash completion asks (completion/qomfs.bash).
+        if (args is ["__complete", ..]) return CompleteCommand.Run(args[1..]);
         if (DropIns.TryGetValue(name, out var dropIn)) return dropIn(name, args);
         var family = name == "qom" ? "qom" : "qomfs";
         var table = family == "qom" ? QomSubcommands : QomfsSubcommands;
 
+        if (args is ["--version", ..]) return VersionCommand.Print(family);
         if (args.Length == 0 || args[0] is "-h" or "--help")
         {
             var output = args.Length == 0 ? Console.Error : Console.Out;
@@ -55,6 +59,7 @@ static class Dispatcher
             return args.Length == 0 ? ExitCodes.Usage : ExitCodes.Ok;
         }
         if (table.TryGetValue(args[0], out var command)) return command($"{family} {args[0]}", args[1..]);
+        if (family == "qomfs" && MountCommand.IsHelperForm(args)) return MountCommand.RunAsHelper("qomfs mount", args);
         Console.Error.WriteLine($"{family}: unknown command '{args[0]}' (commands: {string.Join(", ", table.Keys)})");
         return ExitCodes.Usage;
     }

@@ -30,6 +30,8 @@ public sealed unsafe class FuseMount : IDisposable
     GCHandle _state;
     State _current;
     bool _exitRequested;
+    // Stores in the kernel now (see Store); the loop ends only once there are none.
+    int _storing;
     PosixSignalRegistration[]? _signals;
 
     FuseMount(string mountPoint, nint session, GCHandle state, FuseMountOptions options)
@@ -115,8 +117,8 @@ public sealed unsafe class FuseMount : IDisposable
         {
             if (_exitRequested || _current >= State.Ending) return;
             _exitRequested = true;
-            LibFuse.SessionExit(_session);
-            if (_current == State.Running) WakeLoop();
+            if (_current != State.Running) LibFuse.SessionExit(_session);
+            else WakeLoop();
         }
     }
 
@@ -195,6 +197,40 @@ public sealed unsafe class FuseMount : IDisposable
         fixed (byte* p = bytes) return LibFuse.NotifyInvalEntry(session, node, p, (nuint)(bytes.Length - 1));
     });
 
+    /// <summary>
+    /// Puts <paramref name="data"/> into the kernel's page cache as the contents of the file at <paramref name="path"/>
+    /// from offset 0 (fuse_lowlevel_notify_store), so that reading it needs no READ while its attributes are fresh.
+    /// Of use only for data exactly as long as the size the kernel has (kernel 6.18 neither grows the file nor uses
+    /// a page that ends before it does). The kernel may wait for a read in flight of the same file,
+    /// which a worker answers: call it from a thread of its own, never from a callback. False if the kernel holds no
+    /// node for the path, or the mount is ending.
+    /// </summary>
+    public bool Store(string path, ReadOnlySpan<byte> data)
+    {
+        ulong node;
+        lock (_lock)
+        {
+            if (_current != State.Running || _exitRequested) return false;
+            node = _mountState.Nodes.Find(path);
+            if (node == 0) return false;
+            _storing++;
+        }
+        try
+        {
+            fixed (byte* p = data)
+            {
+                var vector = new FuseBufVec { Count = 1, Buf = new FuseBuf { Size = (nuint)data.Length, Mem = p } };
+                return LibFuse.NotifyStore(_session, node, 0, &vector, 0) == 0;
+            }
+        }
+        finally
+        {
+            // Outside the lock meanwhile: a callback that invalidates must never wait for a store that waits for it.
+            lock (_lock)
+                if (--_storing == 0) Monitor.PulseAll(_lock);
+        }
+    }
+
     // Under the lock, so that the session cannot be destroyed meanwhile (TearDown takes the lock first).
     bool Notify(string path, Func<nint, ulong, int> send)
     {
@@ -231,14 +267,25 @@ public sealed unsafe class FuseMount : IDisposable
         try
         {
             LibFuse.SessionUnmount(_session);
-            // A reply later than that would use the session and its state: leave both to the process's exit.
-            if (replied) LibFuse.SessionDestroy(_session); // calls Destroy of the file system
+            // A store still in the kernel (it ends with the connection) or a reply later than that would use the
+            // session and its state: leave both to the process's exit.
+            if (replied && StoresEnded()) LibFuse.SessionDestroy(_session); // calls Destroy of the file system
         }
         finally
         {
             if (replied) _state.Free();
             lock (_lock) _current = State.Ended;
             _ended.Set();
+        }
+    }
+
+    bool StoresEnded()
+    {
+        var deadline = Environment.TickCount64 + (long)_options.ExitTimeout.TotalMilliseconds;
+        lock (_lock)
+        {
+            while (_storing > 0 && Environment.TickCount64 < deadline) Monitor.Wait(_lock, 100);
+            return _storing == 0;
         }
     }
 
@@ -250,7 +297,13 @@ public sealed unsafe class FuseMount : IDisposable
     void WakeLoop()
     {
         var mountPoint = MountPoint;
-        new Thread(() => LibC.ForcedStat(mountPoint)) { IsBackground = true, Name = "fuse exit" }.Start();
+        new Thread(() =>
+        {
+            // A store may wait for a read in flight of the same page, which only a running worker answers.
+            StoresEnded();
+            LibFuse.SessionExit(_session);
+            LibC.ForcedStat(mountPoint);
+        }) { IsBackground = true, Name = "fuse exit" }.Start();
     }
 
     static nint New(FuseMountOptions options, GCHandle state)

@@ -4,24 +4,38 @@ using System.Net.Sockets;
 
 namespace QomFs.Qmp;
 
-public enum QmpAddressKind { Unix, Tcp, Vsock }
+public enum QmpAddressKind { Unix, Tcp, Vsock, Libvirt }
 
 /// <summary>
 /// Where a monitor or guest agent listens: a unix socket path, <c>host:port</c>, <c>[v6addr]:port</c>
-/// or <c>vsock:CID:PORT</c>. Parsing follows QEMU's tools (two <c>:</c>-separated parts make TCP), except that an
+/// or <c>vsock:CID:PORT</c>; or a libvirt domain's monitor, <c>libvirt:DOMAIN</c> on libvirt's default URI or
+/// <c>libvirt:URI#DOMAIN</c> (<c>libvirt:qemu:///system#web1</c>; a libvirt URI has no fragment, so the first
+/// <c>#</c> ends it). Parsing follows QEMU's tools (two <c>:</c>-separated parts make TCP), except that an
 /// existing file always wins, so a socket path that contains a colon still works.
 /// </summary>
 public sealed record QmpAddress(QmpAddressKind Kind, string Path, string Host, int Port, uint Cid)
 {
+    public const string LibvirtPrefix = "libvirt:";
+
+    /// <summary>A libvirt address's connection URI; empty for libvirt's default (LIBVIRT_DEFAULT_URI, libvirt.conf).</summary>
+    public string LibvirtUri { get; init; } = "";
+
+    /// <summary>A libvirt address's domain name.</summary>
+    public string Domain { get; init; } = "";
+
     public static QmpAddress Unix(string path) => new(QmpAddressKind.Unix, path, "", 0, 0);
     public static QmpAddress Tcp(string host, int port) => new(QmpAddressKind.Tcp, "", host, port, 0);
     public static QmpAddress Vsock(uint cid, int port) => new(QmpAddressKind.Vsock, "", "", port, cid);
+    public static QmpAddress Libvirt(string uri, string domain) =>
+        new(QmpAddressKind.Libvirt, "", "", 0, 0) { LibvirtUri = uri, Domain = domain };
 
     /// <exception cref="FormatException">the text is not an address; the message says why.</exception>
     public static QmpAddress Parse(string text)
     {
         if (string.IsNullOrEmpty(text)) throw new FormatException("the address is empty");
         if (File.Exists(text) || Directory.Exists(text)) return Unix(text);
+
+        if (text.StartsWith(LibvirtPrefix, StringComparison.Ordinal)) return ParseLibvirt(text);
 
         if (text.StartsWith("vsock:", StringComparison.Ordinal))
         {
@@ -47,6 +61,18 @@ public sealed record QmpAddress(QmpAddressKind Kind, string Path, string Host, i
         return Unix(text);
     }
 
+    static QmpAddress ParseLibvirt(string text)
+    {
+        var rest = text[LibvirtPrefix.Length..];
+        var hash = rest.IndexOf('#');
+        var (uri, domain) = hash < 0 ? ("", rest) : (rest[..hash], rest[(hash + 1)..]);
+        if (domain.Length == 0 || (hash < 0 && domain.Contains("://")))
+            throw new FormatException($"'{text}' names no domain (libvirt:DOMAIN or libvirt:URI#DOMAIN)");
+        if (hash >= 0 && !uri.Contains(':'))
+            throw new FormatException($"'{uri}' in '{text}' is not a libvirt URI (e.g. qemu:///system)");
+        return Libvirt(uri, domain);
+    }
+
     static int ParsePort(string port, string whole)
     {
         if (!int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var p) || p is < 1 or > 65535)
@@ -59,6 +85,8 @@ public sealed record QmpAddress(QmpAddressKind Kind, string Path, string Host, i
         QmpAddressKind.Unix => Path,
         QmpAddressKind.Tcp when Host.Contains(':') => $"[{Host}]:{Port}",
         QmpAddressKind.Tcp => $"{Host}:{Port}",
+        QmpAddressKind.Libvirt when LibvirtUri.Length == 0 => $"{LibvirtPrefix}{Domain}",
+        QmpAddressKind.Libvirt => $"{LibvirtPrefix}{LibvirtUri}#{Domain}",
         _ => $"vsock:{Cid}:{Port}",
     };
 }

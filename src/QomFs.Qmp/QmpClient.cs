@@ -46,14 +46,16 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Connects over a socket, checks the greeting and negotiates capabilities, all within
-    /// <see cref="QmpClientOptions.ConnectTimeout"/>. Without a reader thread it returns once the greeting is read:
+    /// <see cref="QmpClientOptions.ConnectTimeout"/>; or, for a libvirt address, through libvirt, which has negotiated. Without a reader thread it returns once the greeting is read:
     /// the negotiation's reply is read with the first command's, which fails if the negotiation did.
     /// </summary>
     public static async Task<QmpClient> ConnectAsync(QmpAddress address, QmpClientOptions? options = null, CancellationToken cancel = default)
     {
         options ??= QmpClientOptions.Default;
         var started = Environment.TickCount64;
-        var transport = await SocketTransport.ConnectAsync(address, options, cancel);
+        IQmpTransport transport = address.Kind == QmpAddressKind.Libvirt
+            ? await Libvirt.LibvirtTransport.ConnectAsync(address, options.ConnectTimeout, watch: options.ReaderThread, cancel)
+            : await SocketTransport.ConnectAsync(address, options, cancel);
         return await StartAsync(transport, address, options, started, cancel);
     }
 

@@ -33,8 +33,10 @@ static class SocketConnector
                     socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
                     await socket.ConnectAsync(address.Host, address.Port, Deadline());
                     return new SocketConnection(socket.SafeHandle, socket, maxMessageBytes);
-                default:
+                case QmpAddressKind.Vsock:
                     return new SocketConnection(await Task.Run(() => ConnectVsock(address), Deadline()), null, maxMessageBytes);
+                default:
+                    throw new QmpConnectionException($"cannot connect to {address}: libvirt leads to QEMU's monitor only, not to a socket");
             }
         }
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested)

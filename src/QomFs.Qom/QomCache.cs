@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 using BitFaster.Caching;
 using BitFaster.Caching.Lru;
@@ -96,8 +97,10 @@ public sealed class QomCache
     }
 
     /// <summary>Whether an object's listing is cached, fetched and fresh. No QMP traffic.</summary>
-    public bool IsListingCached(string path) =>
-        _listings is not null && _listings.TryGet(path, out var entry) && entry.Task.IsCompletedSuccessfully;
+    public bool IsListingCached(string path) => TryGetCachedListing(path, out _);
+
+    /// <summary>An object's listing if it is cached, fetched and fresh. No QMP traffic.</summary>
+    public bool TryGetCachedListing(string path, [NotNullWhen(true)] out QomListing? listing) => TryGetDone(_listings, path, out listing);
 
     /// <summary>A property's value as the codec's text (UTF-8, with its newline).</summary>
     public Task<byte[]> GetTextAsync(string path, string name) =>
@@ -128,8 +131,18 @@ public sealed class QomCache
     }
 
     /// <summary>Whether a property's value is cached, fetched and fresh (not a refusal). No QMP traffic.</summary>
-    public bool IsValueCached(string path, string name) =>
-        _values is not null && _values.TryGet((path, name), out var entry) && entry.Task.IsCompletedSuccessfully;
+    public bool IsValueCached(string path, string name) => TryGetCachedText(path, name, out _);
+
+    /// <summary>A property's value text if it is cached, fetched and fresh (not a refusal). No QMP traffic.</summary>
+    public bool TryGetCachedText(string path, string name, [NotNullWhen(true)] out byte[]? text) => TryGetDone(_values, (path, name), out text);
+
+    static bool TryGetDone<TKey, T>(ICache<TKey, Shared<T>>? cache, TKey key, [NotNullWhen(true)] out T? value) where TKey : notnull
+    {
+        value = default;
+        if (cache is null || !cache.TryGet(key, out var entry) || !entry.Task.IsCompletedSuccessfully) return false;
+        value = entry.Task.Result!;
+        return true;
+    }
 
     /// <summary>Converts text with the property's type and sets it; the cached value is dropped.</summary>
     /// <exception cref="QomValueException">the text does not fit the type; nothing was sent.</exception>

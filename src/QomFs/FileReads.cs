@@ -14,7 +14,9 @@ namespace QomFs;
 /// costs one thread wake-up fewer.
 /// </summary>
 /// <param name="invalidateAttributes">tells the kernel to ask for a file's attributes again.</param>
-sealed class FileReads(QomCache cache, FetchRecord fetches, EntryResolver entries, FailureLog failures, Action<string> invalidateAttributes)
+/// <param name="pages">with a TTL, what stores a read file's siblings in the kernel's page cache.</param>
+sealed class FileReads(QomCache cache, FetchRecord fetches, EntryResolver entries, FailureLog failures, Action<string> invalidateAttributes,
+    ListedValuePages? pages)
 {
     /// <summary>True when the kernel's page cache serves reads (a TTL); false for direct I/O.</summary>
     public bool PageCache { get; } = cache.Ttl > TimeSpan.Zero;
@@ -54,6 +56,7 @@ sealed class FileReads(QomCache cache, FetchRecord fetches, EntryResolver entrie
         // Later pages of a long value come from the value its first page came from.
         if (offset != 0 && _longValues.TryGetValue(path, out var text)) return new(Copy(text, offset, buffer.Span));
         var entry = entries.ResolveFile(path);
+        pages?.Read(entry);
         return new(InlineContinuations.Run(() => PageReadAsync(entry, offset, buffer)));
     }
 

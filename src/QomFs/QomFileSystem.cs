@@ -43,6 +43,7 @@ public sealed class QomFileSystem : IFuseFileSystem
     readonly EntryResolver _entries;
     readonly EntryStat _stat;
     readonly FileReads _reads;
+    readonly ListedValuePages? _pages;
     readonly HeldWrites _writes;
     readonly ExtendedAttributes _xattrs;
     readonly ConnectionEntries _connection;
@@ -57,7 +58,8 @@ public sealed class QomFileSystem : IFuseFileSystem
         var fetches = new FetchRecord(cache);
         _entries = new EntryResolver(cache);
         _stat = new EntryStat(cache, fetches, options);
-        _reads = new FileReads(cache, fetches, _entries, failures, path => Mount?.Invalidate(path, attributesOnly: true));
+        _pages = cache.Ttl > TimeSpan.Zero ? new ListedValuePages(cache, fetches, () => Mount) : null;
+        _reads = new FileReads(cache, fetches, _entries, failures, path => Mount?.Invalidate(path, attributesOnly: true), _pages);
         _writes = new HeldWrites((entry, value) => cache.SetTextAsync(entry.Owner, entry.Property!, value), failures,
             options.MaxWriteBytes, TimeProvider.System);
         _xattrs = new ExtendedAttributes(cache);
@@ -173,7 +175,11 @@ public sealed class QomFileSystem : IFuseFileSystem
     public int Flush(ReadOnlySpan<byte> path, ref FuseFileInfo fi) => -Errno.ENOSYS;
 
     /// <summary>At unmount, sets what is still held.</summary>
-    public void Destroy() => _writes.SetAll();
+    public void Destroy()
+    {
+        _pages?.Dispose();
+        _writes.SetAll();
+    }
 
     public int Release(ReadOnlySpan<byte> path, ref FuseFileInfo fi)
     {

@@ -15,6 +15,7 @@ public static class QomFsDaemon
     /// <param name="ready">called once the mount is live.</param>
     public static async Task<int> RunAsync(QomFsMountOptions o, DaemonLog log, Action ready)
     {
+        if (o.Host is { } host) return await Host.HostDaemon.RunAsync(o, host, log, ready);
         // A dead mount first: until it is cleared, the mountpoint does not even look like a directory.
         if (FuseMountPoint.ClearStale(o.MountPoint)) log.Write($"cleared a dead mount at {o.MountPoint}");
         if (!Directory.Exists(o.MountPoint)) throw new DirectoryNotFoundException($"mountpoint {o.MountPoint} is not a directory");

@@ -18,6 +18,10 @@ public sealed record QomFsMountOptions
     public bool Reconnect { get; init; }
     /// <summary>Where the mount serves QMP to other clients (see MountProxy): null for the default place, "none" for nowhere.</summary>
     public string? QmpProxy { get; init; }
+    /// <summary>A mount of every VM of a host (a directory each) instead of the one at <see cref="Address"/>.</summary>
+    public Host.HostSource? Host { get; init; }
+    /// <summary>A host mount closes a VM's connection after this long unused; its next use opens a new one.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>Other -o options, handed to libfuse as they are.</summary>
     public IReadOnlyList<string> ExtraOptions { get; init; } = [];
 }

@@ -184,6 +184,24 @@ public unsafe class LayoutTests
     }
 
     [Test]
+    public void BufVecMatches()
+    {
+        FuseBufVec v;
+        Expect("sizeof fuse_bufvec", sizeof(FuseBufVec));
+        Expect("fuse_bufvec.count", Off(&v.Count, &v));
+        Expect("fuse_bufvec.idx", Off(&v.Index, &v));
+        Expect("fuse_bufvec.off", Off(&v.Offset, &v));
+        Expect("fuse_bufvec.buf", Off(&v.Buf, &v));
+        FuseBuf b;
+        Expect("sizeof fuse_buf", sizeof(FuseBuf));
+        Expect("fuse_buf.size", Off(&b.Size, &b));
+        Expect("fuse_buf.flags", Off(&b.Flags, &b));
+        Expect("fuse_buf.mem", Off(&b.Mem, &b));
+        Expect("fuse_buf.fd", Off(&b.Fd, &b));
+        Expect("fuse_buf.pos", Off(&b.Pos, &b));
+    }
+
+    [Test]
     public void StatVfsMatches()
     {
         FuseStatVfs s;

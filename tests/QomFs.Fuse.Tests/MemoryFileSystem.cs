@@ -30,6 +30,7 @@ sealed class MemoryFileSystem : IFuseFileSystem
 
     public readonly ConcurrentDictionary<string, int> GetAttrCalls = new();
     public readonly ConcurrentQueue<(string Path, FuseReadDirFlags Flags)> ReadDirCalls = new();
+    public readonly ConcurrentDictionary<string, int> ReadCalls = new();
     public volatile bool Destroyed;
     public int SlowTarget = 2;
     public TimeSpan SlowPatience = TimeSpan.FromSeconds(3);
@@ -160,6 +161,7 @@ sealed class MemoryFileSystem : IFuseFileSystem
 
     public int Read(ReadOnlySpan<byte> path, ulong offset, Span<byte> buffer, ref FuseFileInfo fi)
     {
+        ReadCalls.AddOrUpdate(Encoding.UTF8.GetString(path), 1, (_, n) => n + 1);
         if (path.SequenceEqual("/denied"u8)) return -Errno.EACCES;
         if (path.SequenceEqual("/throws"u8)) throw new InvalidOperationException("a bug in the file system");
         if (path.SequenceEqual("/slow"u8) && offset == 0) HoldUntilCrowded();

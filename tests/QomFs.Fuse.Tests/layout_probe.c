@@ -57,6 +57,9 @@ int main(void)
     OFF(stat, st_atim); OFF(stat, st_mtim); OFF(stat, st_ctim);
     SIZE(timespec); OFF(timespec, tv_sec); OFF(timespec, tv_nsec);
 
+    SIZE(fuse_buf); OFF(fuse_buf, size); OFF(fuse_buf, flags); OFF(fuse_buf, mem); OFF(fuse_buf, fd); OFF(fuse_buf, pos);
+    SIZE(fuse_bufvec); OFF(fuse_bufvec, count); OFF(fuse_bufvec, idx); OFF(fuse_bufvec, off); OFF(fuse_bufvec, buf);
+
     SIZE(statvfs);
     OFF(statvfs, f_bsize); OFF(statvfs, f_frsize); OFF(statvfs, f_blocks); OFF(statvfs, f_bfree);
     OFF(statvfs, f_bavail); OFF(statvfs, f_files); OFF(statvfs, f_ffree); OFF(statvfs, f_favail);

@@ -8,6 +8,8 @@ public class QmpAddressTests
     [TestCase("vsock:3:1234", QmpAddressKind.Vsock, "vsock:3:1234")]
     [TestCase("relative.sock", QmpAddressKind.Unix, "relative.sock")]
     [TestCase("/a:b/c:d", QmpAddressKind.Unix, "/a:b/c:d")]
+    [TestCase("libvirt:web1", QmpAddressKind.Libvirt, "libvirt:web1")]
+    [TestCase("libvirt:qemu:///system#web1", QmpAddressKind.Libvirt, "libvirt:qemu:///system#web1")]
     public void Parses(string text, QmpAddressKind kind, string shown)
     {
         var a = QmpAddress.Parse(text);
@@ -25,6 +27,10 @@ public class QmpAddressTests
         Assert.That(QmpAddress.Parse("host:1234").Kind, Is.EqualTo(QmpAddressKind.Tcp));
     }
 
+    [TestCase("libvirt:", "names no domain")]
+    [TestCase("libvirt:qemu:///system", "names no domain")]
+    [TestCase("libvirt:qemu:///system#", "names no domain")]
+    [TestCase("libvirt:system#web1", "not a libvirt URI")]
     [TestCase("", "empty")]
     [TestCase("host:99999", "port")]
     [TestCase("host:http", "port")]
@@ -32,4 +38,12 @@ public class QmpAddressTests
     [TestCase("vsock:x:1", "vsock")]
     public void RejectsWithAReason(string text, string reason) =>
         Assert.That(() => QmpAddress.Parse(text), Throws.TypeOf<FormatException>().With.Message.Contains(reason));
+
+    [Test]
+    public void ALibvirtAddressSplitsAtTheFirstHash()
+    {
+        var a = QmpAddress.Parse("libvirt:qemu+unix:///system?socket=/run/x#web#1");
+        Assert.That((a.LibvirtUri, a.Domain), Is.EqualTo(("qemu+unix:///system?socket=/run/x", "web#1")));
+        Assert.That(QmpAddress.Parse("libvirt:web1").LibvirtUri, Is.Empty);
+    }
 }

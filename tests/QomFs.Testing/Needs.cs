@@ -19,6 +19,9 @@ public static class Needs
     /// <summary>A real FUSE mount (root and /dev/fuse).</summary>
     public const string Fuse = "Fuse";
 
+    /// <summary>A real libvirtd with its QEMU driver (<see cref="LibvirtDaemon"/>), and the domains it runs.</summary>
+    public const string Libvirt = "Libvirt";
+
     /// <summary>The published bin/qomfs, run as a process.</summary>
     public const string Binary = "Binary";
 

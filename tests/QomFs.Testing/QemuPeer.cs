@@ -16,8 +16,11 @@ public sealed class QemuPeer
     /// <summary>Debian 12's QEMU: <c>qom-list</c> and <c>qom-get</c> only.</summary>
     public static readonly QemuPeer Qemu72 = new("QEMU 7.2", 7, 2, root: null);
 
-    /// <summary>Debian unstable's QEMU: lists values with <c>qom-list-get</c> (QEMU 10.1 and later).</summary>
-    public static readonly QemuPeer Qemu11 = new("QEMU 11.1", 11, 1, root: ModernRoot);
+    /// <summary>
+    /// Debian unstable's QEMU (11.x today): lists values with <c>qom-list-get</c> (QEMU 10.1 and later). Its version is
+    /// read from the root's package database, not written here, so that the facts follow when unstable moves on.
+    /// </summary>
+    public static readonly QemuPeer Qemu11 = Modern(ModernRoot);
 
     /// <summary>Every peer, for <c>[TestFixtureSource(typeof(QemuPeer), nameof(All))]</c>.</summary>
     public static readonly QemuPeer[] All = [Qemu72, Qemu11];
@@ -34,6 +37,35 @@ public sealed class QemuPeer
         Major = major;
         Minor = minor;
         _root = root;
+    }
+
+    static QemuPeer Modern(string root)
+    {
+        var (major, minor) = InstalledVersion(Path.Combine(root, "var/lib/dpkg/status"), "qemu-system-x86") ?? (11, 1);
+        return new($"QEMU {major}.{minor}", major, minor, root);
+    }
+
+    /// <summary>
+    /// The upstream major and minor of a package's installed version in a dpkg status file ("1:11.1.3+ds-1" gives
+    /// 11, 1); null when the file or the package is missing, and then starting the program fails with the root's hint.
+    /// </summary>
+    public static (int Major, int Minor)? InstalledVersion(string statusFile, string package)
+    {
+        if (!File.Exists(statusFile)) return null;
+        var inPackage = false;
+        foreach (var line in File.ReadLines(statusFile))
+        {
+            if (line.StartsWith("Package: ", StringComparison.Ordinal)) inPackage = line == $"Package: {package}";
+            else if (inPackage && line.StartsWith("Version: ", StringComparison.Ordinal))
+            {
+                var upstream = line["Version: ".Length..];
+                upstream = upstream[(upstream.IndexOf(':') + 1)..];
+                var parts = upstream.Split('.', '+', '-', '~');
+                return parts.Length >= 2 && int.TryParse(parts[0], out var major) && int.TryParse(parts[1], out var minor)
+                    ? (major, minor) : null;
+            }
+        }
+        return null;
     }
 
     /// <summary>QEMU 10.1 added <c>qom-list-get</c>: one command lists an object's properties with their values.</summary>

@@ -24,6 +24,13 @@ public static class Qomfs
         byte[]? stdin = null, IDictionary<string, string?>? env = null) =>
         ProcessRunner.Run(Named(name), args, deadline, stdin, env);
 
+    /// <summary>A copy of the binary elsewhere (an installed tree), by its path.</summary>
+    public static ProcessResult RunPath(string path, params string[] args)
+    {
+        Needs.Check(Needs.Binary);
+        return ProcessRunner.Run(path, args);
+    }
+
     public static string RepoRoot
     {
         get

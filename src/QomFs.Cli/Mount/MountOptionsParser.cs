@@ -2,7 +2,10 @@ using QomFs.Qmp;
 
 namespace QomFs.Cli.Mount;
 
-/// <summary>Turns `-o a,b=c` lists into mount options: ours are taken out, the rest go to libfuse as they are.</summary>
+/// <summary>
+/// Turns `-o a,b=c` lists into mount options: ours are taken out, fstab-only ones dropped, the rest go to libfuse as
+/// they are.
+/// </summary>
 static class MountOptionsParser
 {
     public static (QomFsMountOptions Options, string? LogFile) Parse(QmpAddress address, string mountPoint, IEnumerable<string> lists)
@@ -27,7 +30,8 @@ static class MountOptionsParser
                 case "log": log = Required(name, value); break;
                 case "reconnect": o = o with { Reconnect = true }; break;
                 case "qmp_proxy": o = o with { QmpProxy = Required(name, value) is "none" ? "none" : Path.GetFullPath(value!) }; break;
-                default: extra.Add(option); break;
+                case "idle_timeout": o = o with { IdleTimeout = Duration(name, value, allowZero: false) }; break;
+                default: if (!FstabOptions.IsFstabOnly(name)) extra.Add(option); break;
             }
         }
         return (o with { ExtraOptions = extra }, log);

@@ -7,7 +7,8 @@ namespace QomFs.Cli.Qom;
 static class QomSession
 {
     const string SocketHelp =
-        "  -s, --socket ADDR  QMP socket: a unix path, host:port or [v6addr]:port (default: $QMP_SOCKET)\n" +
+        "  -s, --socket ADDR  QMP socket: a unix path, host:port, [v6addr]:port, vsock:CID:PORT, or a libvirt\n" +
+        "                     domain, libvirt:DOMAIN or libvirt:URI#DOMAIN (default: $QMP_SOCKET)\n" +
         "  --timeout SECONDS  per-command timeout (default: 3)\n" +
         "  -h, --help         this help";
 

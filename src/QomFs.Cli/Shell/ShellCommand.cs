@@ -11,7 +11,8 @@ static class ShellCommand
         usage: qmp-shell [-H|--hmp] [-v|--verbose] [-p|--pretty] [-l|--logfile FILE] [-N|--skip-negotiation]
                          [--timeout S] [ADDRESS]
 
-        An interactive QMP shell. ADDRESS is a unix socket path, HOST:PORT or vsock:CID:PORT; without it, $QMP_SOCKET.
+        An interactive QMP shell. ADDRESS is a unix socket path, HOST:PORT, vsock:CID:PORT, or a libvirt domain,
+        libvirt:DOMAIN or libvirt:URI#DOMAIN (e.g. libvirt:qemu:///system#web1); without it, $QMP_SOCKET.
 
           -H, --hmp               send each line to the human monitor (human-monitor-command); 'cpu N' picks the CPU
           -v, --verbose           echo each command as it is sent

@@ -24,6 +24,7 @@ internal static unsafe class LibFuse
     internal static readonly delegate* unmanaged<FuseArgs*, void> OptFreeArgs;
     internal static readonly delegate* unmanaged<nint, ulong, long, long, int> NotifyInvalInode;
     internal static readonly delegate* unmanaged<nint, ulong, byte*, nuint, int> NotifyInvalEntry;
+    internal static readonly delegate* unmanaged<nint, ulong, long, FuseBufVec*, int, int> NotifyStore;
 
     internal static readonly delegate* unmanaged<nint, FuseCtx*> ReqCtx;
     internal static readonly delegate* unmanaged<nint, void*> ReqUserData;
@@ -58,6 +59,7 @@ internal static unsafe class LibFuse
         OptFreeArgs = (delegate* unmanaged<FuseArgs*, void>)Symbol(handle, "fuse_opt_free_args");
         NotifyInvalInode = (delegate* unmanaged<nint, ulong, long, long, int>)Symbol(handle, "fuse_lowlevel_notify_inval_inode");
         NotifyInvalEntry = (delegate* unmanaged<nint, ulong, byte*, nuint, int>)Symbol(handle, "fuse_lowlevel_notify_inval_entry");
+        NotifyStore = (delegate* unmanaged<nint, ulong, long, FuseBufVec*, int, int>)Symbol(handle, "fuse_lowlevel_notify_store");
 
         ReqCtx = (delegate* unmanaged<nint, FuseCtx*>)Symbol(handle, "fuse_req_ctx");
         ReqUserData = (delegate* unmanaged<nint, void*>)Symbol(handle, "fuse_req_userdata");

@@ -109,3 +109,24 @@ internal unsafe struct FuseLowLevelOps
     [FieldOffset(38 * 8)] public delegate* unmanaged<nint, nuint, FuseForgetData*, void> ForgetMulti;
     [FieldOffset(41 * 8)] public delegate* unmanaged<nint, ulong, nuint, long, FuseFileInfo*, void> ReadDirPlus;
 }
+
+/// <summary><c>struct fuse_buf</c>: one buffer of a vector; here always memory (flags 0), never a descriptor.</summary>
+[StructLayout(LayoutKind.Explicit, Size = 40)]
+internal unsafe struct FuseBuf
+{
+    [FieldOffset(0)] public nuint Size;
+    [FieldOffset(8)] public int Flags;
+    [FieldOffset(16)] public void* Mem;
+    [FieldOffset(24)] public int Fd;
+    [FieldOffset(32)] public long Pos;
+}
+
+/// <summary><c>struct fuse_bufvec</c> with its one buffer, as FUSE_BUFVEC_INIT makes it.</summary>
+[StructLayout(LayoutKind.Explicit, Size = 64)]
+internal struct FuseBufVec
+{
+    [FieldOffset(0)] public nuint Count;
+    [FieldOffset(8)] public nuint Index;
+    [FieldOffset(16)] public nuint Offset;
+    [FieldOffset(24)] public FuseBuf Buf;
+}

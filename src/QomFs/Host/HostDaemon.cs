@@ -1,0 +1,59 @@
+using QomFs.Fuse;
+
+namespace QomFs.Host;
+
+/// <summary>
+/// A host mount's whole life: watch the source, mount a <see cref="HostFileSystem"/>, serve until unmounted or a
+/// signal. VMs going away never end it; their directories vanish.
+/// </summary>
+public static class HostDaemon
+{
+    /// <returns>0 after an unmount or a signal.</returns>
+    public static async Task<int> RunAsync(QomFsMountOptions o, HostSource source, DaemonLog log, Action ready)
+    {
+        if (FuseMountPoint.ClearStale(o.MountPoint)) log.Write($"cleared a dead mount at {o.MountPoint}");
+        if (!Directory.Exists(o.MountPoint)) throw new DirectoryNotFoundException($"mountpoint {o.MountPoint} is not a directory");
+        if (FuseMountPoint.IsMounted(o.MountPoint)) throw new IOException($"{o.MountPoint} is already mounted");
+
+        using var host = new HostFileSystem(o, log);
+        using var watching = Watch(source, host, log);
+        host.CloseIdleConnections(o.IdleTimeout);
+        var ttl = o.CacheTtl.TotalSeconds;
+        using var mount = FuseMount.Mount(o.MountPoint, host, new FuseMountOptions
+        {
+            ReadOnly = o.ReadOnly,
+            AllowOther = o.AllowOther,
+            DefaultPermissions = true,
+            PosixAcls = !o.AllowOther && !o.ExtraOptions.Contains("allow_root"),
+            FsName = o.FsName,
+            Subtype = "qomfs",
+            ExtraOptions = o.ExtraOptions,
+            EntryTimeout = ttl,
+            AttrTimeout = ttl,
+            NegativeTimeout = ttl,
+            AttributesWithEveryBatch = true,
+            UnhandledException = e => log.Write($"internal error: {e}"),
+        }).ExitOnSignals();
+        host.Mount = mount;
+
+        log.Write($"serving {source} at {o.MountPoint} (pid {Environment.ProcessId}); idle connections close after {o.IdleTimeout.TotalSeconds:0.###} s");
+        ready();
+        await Task.Factory.StartNew(mount.Run, TaskCreationOptions.LongRunning);
+        log.Write($"unmounted {o.MountPoint}");
+        return 0;
+    }
+
+    static IDisposable Watch(HostSource source, HostFileSystem host, DaemonLog log)
+    {
+        switch (source)
+        {
+            case HostSource.Libvirt l:
+                return new LibvirtWatch(l.Uri, host, log);
+            case HostSource.SocketDirectory d:
+                if (!Directory.Exists(d.Path)) throw new DirectoryNotFoundException($"{d.Path} is not a directory");
+                return new SocketDirectory(d.Path, host);
+            default:
+                throw new ArgumentOutOfRangeException(nameof(source));
+        }
+    }
+}

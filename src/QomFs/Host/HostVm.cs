@@ -1,0 +1,82 @@
+using QomFs.Fuse;
+using QomFs.Qmp;
+using QomFs.Qom;
+
+namespace QomFs.Host;
+
+/// <summary>
+/// One VM of a host mount: its address, and, while it is in use, its own connection, cache and filesystem. Nothing
+/// is sent to the VM until its directory is first used; <see cref="CloseIfIdle"/> closes the connection once it has
+/// been idle, and the next use opens a new one. A connection that was lost is dropped the same way.
+/// </summary>
+sealed class HostVm(string name, QmpAddress address, QomFsMountOptions options, DaemonLog log)
+{
+    readonly Lock _gate = new();
+    QmpClient? _client;
+    QomFileSystem? _fs;
+    long _lastUse;
+    bool _removed;
+
+    public string Name { get; } = name;
+    public QmpAddress Address { get; } = address;
+
+    /// <summary>The VM's filesystem, connecting first if it has none; only this VM's callers wait for that.</summary>
+    /// <exception cref="FuseException">ENOENT once the VM is gone, ENOTCONN (or ETIMEDOUT) when it cannot be reached.</exception>
+    public QomFileSystem FileSystem()
+    {
+        lock (_gate)
+        {
+            if (_removed) throw new FuseException(Errno.ENOENT, $"{Name} is gone");
+            _lastUse = Environment.TickCount64;
+            if (_client is { IsConnected: true } && _fs is not null) return _fs;
+            Drop();
+            var qmpOptions = new QmpClientOptions
+            {
+                CommandTimeout = options.Timeout,
+                ConnectTimeout = options.Timeout,
+                SendAheadArgument = Address.Kind == QmpAddressKind.Libvirt ? null : "path",
+            };
+            var client = FuseWorker.Run(() => QmpClient.ConnectAsync(Address, qmpOptions), ErrnoMappingForConnect);
+            var cache = new QomCache(new QomClient(client), options.CacheTtl);
+            _client = client;
+            // No FuseMount for the kernel notifications: they name paths of the VM's own tree, which the host mount
+            // shows under /NAME. Sizes then show as the placeholder until a listing brings them.
+            // Each VM directory shows its own .events; no proxy per VM yet.
+            _fs = new QomFileSystem(cache, new QomFsOptions { ReadOnly = options.ReadOnly, Uid = LibC.GetUid(), Gid = LibC.GetGid() }, log,
+                new ConnectionEntries(() => client, proxyPath: null));
+            log.Write($"{Name}: connected to {Address}");
+            return _fs;
+        }
+    }
+
+    static int ErrnoMappingForConnect(Exception e) => e is QmpTimeoutException ? Errno.ETIMEDOUT : Errno.ENOTCONN;
+
+    /// <summary>Closes the connection if nothing used it for <paramref name="idle"/>.</summary>
+    public void CloseIfIdle(TimeSpan idle)
+    {
+        lock (_gate)
+        {
+            if (_client is null || Environment.TickCount64 - _lastUse < idle.TotalMilliseconds) return;
+            log.Write($"{Name}: idle for {idle.TotalSeconds:0.###} s, connection closed");
+            Drop();
+        }
+    }
+
+    /// <summary>The VM went away: its connection closes, and every later use fails with ENOENT.</summary>
+    public void Remove()
+    {
+        lock (_gate)
+        {
+            _removed = true;
+            Drop();
+        }
+    }
+
+    void Drop()
+    {
+        _fs?.Destroy();
+        _client?.Dispose();
+        _client = null;
+        _fs = null;
+    }
+}

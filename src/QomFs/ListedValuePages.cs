@@ -1,0 +1,69 @@
+using System.Collections.Concurrent;
+using QomFs.Fuse;
+using QomFs.Qom;
+
+namespace QomFs;
+
+/// <summary>
+/// Where a listing brings every value (qom-list-get, QEMU 10.1+), the first read of a file of a directory puts the
+/// values the listing brought for its other files into the kernel's page cache (<see cref="FuseMount.Store"/>), so
+/// that reading them needs no READ at all: a cold `grep -r` or dump of an object then costs one READ round trip
+/// per directory instead of one per file. It sends QEMU nothing, and stores only values cached and fresh, with the
+/// size the kernel was shown; their pages go when the kernel drops them on an attribute refresh, as read pages do.
+/// Stores run on a thread of their own: the kernel may make one wait for a read in flight of the same file, which
+/// a FUSE worker answers, so a worker must never wait for a store.
+/// </summary>
+sealed class ListedValuePages : IDisposable
+{
+    readonly QomCache _cache;
+    readonly FetchRecord _fetches;
+    readonly Func<FuseMount?> _mount;
+    // Directories whose values are to be stored, in the order their first files were read; bounded, extra ones are dropped.
+    readonly BlockingCollection<(string Directory, string Read)> _queue = new(boundedCapacity: 256);
+    // Each directory's listing generation whose values went to the kernel, so that a listing is stored once.
+    readonly ConcurrentDictionary<string, int> _stored = new(StringComparer.Ordinal);
+    readonly Thread _thread;
+
+    public ListedValuePages(QomCache cache, FetchRecord fetches, Func<FuseMount?> mount)
+    {
+        _cache = cache;
+        _fetches = fetches;
+        _mount = mount;
+        _thread = new Thread(Run) { IsBackground = true, Name = "qomfs page store" };
+        _thread.Start();
+    }
+
+    /// <summary>The kernel read <paramref name="file"/> through its page cache: store its siblings' values, once per listing.</summary>
+    public void Read(QomEntry file)
+    {
+        var directory = file.Owner;
+        if (!_cache.TryGetCachedListing(directory, out var listing) || listing.Described) return;
+        var generation = _fetches.ListingGeneration(directory);
+        if (_stored.TryGetValue(directory, out var stored) && stored == generation) return;
+        _stored[directory] = generation;
+        _queue.TryAdd((directory, file.Name));
+    }
+
+    void Run()
+    {
+        foreach (var (directory, read) in _queue.GetConsumingEnumerable())
+        {
+            if (_mount() is not { } mount || !_cache.TryGetCachedListing(directory, out var listing)) continue;
+            foreach (var p in listing.Properties)
+            {
+                if (p.Kind is QomPropertyKind.Child or QomPropertyKind.Link || p.Name == read) continue;
+                // Only with the length the kernel was shown: other data would be of no use to it.
+                if (!_cache.TryGetCachedText(directory, p.Name, out var text)
+                    || !_fetches.TryLastFetch(directory, p.Name, out var last, out _) || last.Length != text.Length) continue;
+                mount.Store(QomPath.Combine(directory, p.Name), text);
+            }
+        }
+    }
+
+    /// <summary>Ends the thread; at unmount, when the mount refuses stores anyway.</summary>
+    public void Dispose()
+    {
+        _queue.CompleteAdding();
+        _thread.Join(TimeSpan.FromSeconds(5));
+    }
+}

@@ -1,0 +1,10 @@
+using QomFs.Testing;
+
+namespace QomFs.Qmp.Tests.Libvirt;
+
+/// <summary>Stops the libvirtd these tests started, if they started one, once they are done.</summary>
+[SetUpFixture]
+public class LibvirtSetup
+{
+    [OneTimeTearDown] public void StopDaemon() => LibvirtDaemon.StopIfStarted();
+}

@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using QomFs.Qmp;
+using QomFs.Testing;
+
+namespace QomFs.Tests;
+
+/// <summary>
+/// Host mounts: every running libvirt domain (real libvirtd), or every QMP socket of a directory (real QEMU 7.2 and 11.1
+/// side by side), as a directory of its own; VMs coming and going while mounted; connections opened on first use and
+/// closed when idle; one frozen VM not slowing another.
+/// </summary>
+[Category(Needs.Qemu), Category(Needs.Fuse), Category(Needs.Binary)]
+public class HostMountTests
+{
+    static readonly TimeSpan Soon = TimeSpan.FromSeconds(10);
+
+    static string[] Listing(string dir) => Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).ToArray()!;
+
+    [Test, Category(Needs.Libvirt)]
+    public void LibvirtDomainsAppearAndVanishAsTheyStartAndStop()
+    {
+        using var first = LibvirtDomain.Start("hosta");
+        using var m = ForegroundMount.Start("--libvirt", LibvirtDaemon.Uri);
+        Assert.That(Listing(m.Mount), Does.Contain(first.Name));
+        Assert.That(File.ReadAllText(m.P($"{first.Name}/machine/type")), Is.EqualTo(QemuPeer.Qemu72.Q35MachineType + "\n"));
+
+        using var second = LibvirtDomain.Start("hostb", QemuPeer.Qemu11);
+        Wait.Until(() => Listing(m.Mount).Contains(second.Name), Soon, $"{second.Name} to appear");
+        Assert.That(File.ReadAllText(m.P($"{second.Name}/machine/type")), Is.EqualTo(QemuPeer.Qemu11.Q35MachineType + "\n"));
+
+        first.Destroy();
+        Wait.Until(() => !Listing(m.Mount).Contains(first.Name), Soon, $"{first.Name} to vanish");
+        Assert.That(() => File.ReadAllText(m.P($"{first.Name}/machine/type")), Throws.InstanceOf<IOException>());
+        Assert.That(File.ReadAllText(m.P($"{second.Name}/machine/type")), Is.EqualTo(QemuPeer.Qemu11.Q35MachineType + "\n"), "the other stays");
+        Assert.That(m.Log, Does.Contain($"{first.Name}: gone"));
+    }
+
+    [Test, Category(Needs.Libvirt)]
+    public void ALibvirtdRestartKeepsTheMountAndItsDomains()
+    {
+        using var first = LibvirtDomain.Start("hostr");
+        using var m = ForegroundMount.Start("--libvirt", LibvirtDaemon.Uri);
+        Assert.That(File.ReadAllText(m.P($"{first.Name}/machine/type")), Is.EqualTo(QemuPeer.Qemu72.Q35MachineType + "\n"));
+        LibvirtDaemon.Restart();
+        Wait.Until(() => m.Log.Contains("libvirt: reconnected"), Soon, "the mount to reconnect to libvirtd");
+        Assert.That(m.HasExited, Is.False);
+        // The domain's own connection was lost with libvirtd; its next use opens a new one.
+        Assert.That(File.ReadAllText(m.P($"{first.Name}/machine/type")), Is.EqualTo(QemuPeer.Qemu72.Q35MachineType + "\n"));
+        using var second = LibvirtDomain.Start("hosts");
+        Wait.Until(() => Listing(m.Mount).Contains(second.Name), Soon, $"{second.Name} to appear after the restart");
+    }
+
+    [Test]
+    public void SocketsAppearAndVanishAsTheyAreMadeAndRemoved()
+    {
+        using var old = QemuProcess.Start(QemuPeer.Qemu72);
+        using var modern = QemuProcess.Start(QemuPeer.Qemu11);
+        var dir = TempPaths.NewDirectory("vms");
+        File.CreateSymbolicLink(Path.Combine(dir, "old.qmp"), old.QmpSocket);
+        File.WriteAllText(Path.Combine(dir, "notes.txt"), "not a socket");
+        using var m = ForegroundMount.Start("--dir", dir, "-o", "cache_ttl=0");
+        Assert.That(Listing(m.Mount), Is.EqualTo(new[] { "old" }), "a directory per socket, named after it; other files are no VM");
+        Assert.That(File.ReadAllText(m.P("old/machine/type")), Is.EqualTo(QemuPeer.Qemu72.Q35MachineType + "\n"));
+
+        File.CreateSymbolicLink(Path.Combine(dir, "modern.qmp"), modern.QmpSocket);
+        Wait.Until(() => Listing(m.Mount).Contains("modern"), Soon, "modern to appear");
+        Assert.That(File.ReadAllText(m.P("modern/machine/type")), Is.EqualTo(QemuPeer.Qemu11.Q35MachineType + "\n"));
+
+        File.Delete(Path.Combine(dir, "old.qmp"));
+        Wait.Until(() => !Listing(m.Mount).Contains("old"), Soon, "old to vanish");
+        Assert.That(() => File.ReadAllText(m.P("old/machine/type")), Throws.InstanceOf<IOException>());
+        Assert.That(File.ReadAllText(m.P("modern/machine/type")), Is.EqualTo(QemuPeer.Qemu11.Q35MachineType + "\n"));
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Test]
+    public async Task AVmIsSentNothingUntilUsedAndItsConnectionClosesWhenIdle()
+    {
+        using var qemu = QemuProcess.Start(QemuPeer.Qemu72);
+        var dir = TempPaths.NewDirectory("vms");
+        File.CreateSymbolicLink(Path.Combine(dir, "vm.qmp"), qemu.QmpSocket);
+        using var m = ForegroundMount.Start("--dir", dir, "-o", "idle_timeout=1");
+        Assert.That(Listing(m.Mount), Is.EqualTo(new[] { "vm" }));
+        // A QMP socket greets one client at a time: a greeting now means the mount holds no connection.
+        var quick = new QmpClientOptions { ConnectTimeout = TimeSpan.FromMilliseconds(500) };
+        (await QmpClient.ConnectAsync(QmpAddress.Unix(qemu.QmpSocket), quick)).Dispose();
+
+        Assert.That(File.ReadAllText(m.P("vm/machine/type")), Is.EqualTo(QemuPeer.Qemu72.Q35MachineType + "\n"));
+        Assert.ThrowsAsync<QmpTimeoutException>(() => QmpClient.ConnectAsync(QmpAddress.Unix(qemu.QmpSocket), quick), "in use: the mount holds it");
+        Wait.Until(() => m.Log.Contains("vm: idle for 1 s, connection closed"), Soon, "the idle connection to close");
+        (await QmpClient.ConnectAsync(QmpAddress.Unix(qemu.QmpSocket), quick)).Dispose();
+        Assert.That(File.ReadAllText(m.P("vm/machine/type")), Is.EqualTo(QemuPeer.Qemu72.Q35MachineType + "\n"), "the next use connects again");
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Test]
+    public void AFrozenVmDoesNotSlowAnother()
+    {
+        using var frozen = QemuProcess.Start(QemuPeer.Qemu72);
+        using var other = QemuProcess.Start(QemuPeer.Qemu72);
+        var dir = TempPaths.NewDirectory("vms");
+        File.CreateSymbolicLink(Path.Combine(dir, "frozen.qmp"), frozen.QmpSocket);
+        File.CreateSymbolicLink(Path.Combine(dir, "other.qmp"), other.QmpSocket);
+        using var m = ForegroundMount.Start("--dir", dir, "-o", "timeout=2,cache_ttl=0");
+        Assert.That(File.ReadAllText(m.P("frozen/machine/type")), Is.EqualTo(QemuPeer.Qemu72.Q35MachineType + "\n"));
+        frozen.Signal(19);
+        try
+        {
+            var blocked = new Thread(() => Posix.Read(m.P("frozen/machine/kernel")));
+            blocked.Start();
+            var clock = Stopwatch.StartNew();
+            for (var i = 0; i < 20; i++)
+                Assert.That(File.ReadAllText(m.P("other/machine/type")), Is.EqualTo(QemuPeer.Qemu72.Q35MachineType + "\n"));
+            Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(1)), "the other VM answers while the frozen one holds a reader");
+            Assert.That(Posix.Read(m.P("frozen/machine/hpet")).Errno, Is.EqualTo(Posix.ETIMEDOUT), "the frozen VM's reads end with its timeout");
+            Assert.That(blocked.Join(Soon), Is.True, "no hang");
+        }
+        finally { frozen.Signal(18); }
+        Directory.Delete(dir, recursive: true);
+    }
+}
