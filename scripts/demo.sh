@@ -30,7 +30,7 @@ for _ in $(seq 100); do [[ -S $sock ]] && break; sleep 0.05; done
 [[ -S $sock ]] || { echo "QEMU did not start:"; cat "$work/qemu.log"; exit 1; }
 
 mkdir -p "$mount"
-bin/qomfs mount -s "$sock" "$mount" -o "log=$work/qomfs.log"
+bin/qomfs mount -s "$sock" "$mount" -o "events,log=$work/qomfs.log"
 
 cat <<MSG
 QEMU (pid $qemu_pid) is paused with its QOM tree mounted at $mount. Try, in another terminal:

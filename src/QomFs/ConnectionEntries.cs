@@ -13,7 +13,9 @@ namespace QomFs;
 /// </summary>
 /// <param name="connection">the connection of the moment (it changes when QEMU comes back, with reconnect).</param>
 /// <param name="proxyPath">where the proxy listens; null without one.</param>
-public sealed class ConnectionEntries(Func<QmpClient> connection, string? proxyPath)
+/// <param name="events">whether to show <c>.events</c>: only when asked for (-o events), since its reads need an
+/// open of their own, and a file system that opens files costs every open(2) of every file an OPEN round trip.</param>
+public sealed class ConnectionEntries(Func<QmpClient> connection, string? proxyPath, bool events)
 {
     public const string Events = ".events";
     public const string ProxyLink = ".qmp.sock";
@@ -25,9 +27,12 @@ public sealed class ConnectionEntries(Func<QmpClient> connection, string? proxyP
 
     public string? ProxyPath => proxyPath;
 
-    public IEnumerable<string> Names => proxyPath is null ? [Events] : [Events, ProxyLink];
+    /// <summary>Whether <c>.events</c> is shown, and so whether files must be opened.</summary>
+    public bool StreamsEvents => events;
 
-    public bool Has(string name) => name == Events || (name == ProxyLink && proxyPath is not null);
+    public IEnumerable<string> Names => Has(Events) ? Has(ProxyLink) ? [Events, ProxyLink] : [Events] : Has(ProxyLink) ? [ProxyLink] : [];
+
+    public bool Has(string name) => (name == Events && events) || (name == ProxyLink && proxyPath is not null);
 
     public void Stat(string name, ref FuseStat stat, uint uid, uint gid, DateTimeOffset time)
     {

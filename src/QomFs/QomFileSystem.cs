@@ -14,8 +14,9 @@ namespace QomFs;
 /// (Where QEMU has qom-list-get, a listing brings its values for the same one command; see <see cref="QomCache"/>.)
 /// </summary>
 /// <remarks>
-/// With a cache TTL the kernel serves repeated reads itself. Open keeps no state and tells the kernel to keep
-/// the file's pages; an unread value shows the size of one page, as
+/// With a cache TTL the kernel serves repeated reads itself. Open answers ENOSYS, which tells the kernel that
+/// files need no OPEN or RELEASE at all, and keeps their pages (with .events shown, Open must answer, and keeps no
+/// state); an unread value shows the size of one page, as
 /// in sysfs, and a read trims it to the value's length (a short read is end of file). The kernel keeps those
 /// pages only while the attributes it has are fresh (the TTL): every fetch of a value shows a
 /// modification time of its own, so an attribute refresh after a refetch drops the stale pages. Without a
@@ -134,9 +135,9 @@ public sealed class QomFileSystem : IFuseFileSystem
         var entry = _entries.Resolve(FusePath.GetString(path));
         if (entry.Kind != QomEntryKind.File) return entry.Kind == QomEntryKind.Directory ? -Errno.EISDIR : -Errno.EINVAL;
         if (_options.ReadOnly && fi.AccessMode != 0) return -Errno.EROFS;
-        // No per-open state: the kernel keeps the pages, as it would for a file system without open (see the
-        // remarks above). Not ENOSYS, which would spare each open(2) its round trip: after it the kernel would send
-        // no open for .events either, which must be read directly.
+        // No OPEN, RELEASE or per-open state from now on, for every file: see the remarks above. Not with .events,
+        // which must be opened for direct reads: the kernel's "no open" holds for every file of the mount at once.
+        if (_reads.PageCache && !_connection.StreamsEvents) return -Errno.ENOSYS;
         if (_reads.PageCache)
         {
             fi.KeepCache = true;

@@ -28,7 +28,7 @@ public static class QomFsDaemon
         var cache = new QomCache(qom, o.CacheTtl);
         var proxyPath = o.QmpProxy is "none" ? null : o.QmpProxy ?? MountRegistry.DefaultProxy(o.MountPoint);
         var fs = new QomFileSystem(cache, new QomFsOptions { ReadOnly = o.ReadOnly, Uid = LibC.GetUid(), Gid = LibC.GetGid() }, log,
-            new ConnectionEntries(() => qom.Qmp, proxyPath));
+            new ConnectionEntries(() => qom.Qmp, proxyPath, o.Events));
         var ttl = o.CacheTtl.TotalSeconds;
 
         using var mount = FuseMount.Mount(o.MountPoint, fs, new FuseMountOptions

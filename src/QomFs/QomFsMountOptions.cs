@@ -18,6 +18,8 @@ public sealed record QomFsMountOptions
     public bool Reconnect { get; init; }
     /// <summary>Where the mount serves QMP to other clients (see MountProxy): null for the default place, "none" for nowhere.</summary>
     public string? QmpProxy { get; init; }
+    /// <summary>Show QEMU's events as the file <c>.events</c> at the root (see ConnectionEntries for its cost).</summary>
+    public bool Events { get; init; }
     /// <summary>A mount of every VM of a host (a directory each) instead of the one at <see cref="Address"/>.</summary>
     public Host.HostSource? Host { get; init; }
     /// <summary>A host mount closes a VM's connection after this long unused; its next use opens a new one.</summary>

@@ -18,7 +18,7 @@ public class ProxyTests(QemuPeer peer)
     MountedQemu _m = null!;
     string Sock => _m.P("/.qmp.sock");
 
-    [OneTimeSetUp] public void Mount() => _m = MountedQemu.Start(peer);
+    [OneTimeSetUp] public void Mount() => _m = MountedQemu.Start(peer, "events");
     [OneTimeTearDown] public void Unmount() => _m.Dispose();
 
     /// <summary>A QMP client in a few lines over a socket, sharing nothing with the library.</summary>
@@ -52,6 +52,15 @@ public class ProxyTests(QemuPeer peer)
         var target = new FileInfo(Sock).LinkTarget!;
         Assert.That(File.GetUnixFileMode(target), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite));
         Assert.That(Directory.GetFileSystemEntries(_m.Mount).Select(Path.GetFileName), Does.Contain(".events").And.Contain(".qmp.sock"));
+    }
+
+    [Test]
+    public void WithoutTheEventsOptionTheRootShowsTheProxyAlone()
+    {
+        using var plain = MountedQemu.Start(peer);
+        var root = Directory.GetFileSystemEntries(plain.Mount).Select(Path.GetFileName).ToArray();
+        Assert.That(root, Does.Contain(".qmp.sock").And.Not.Contain(".events"));
+        Assert.That(File.Exists(plain.P("/.events")), Is.False);
     }
 
     [Test]

@@ -28,6 +28,8 @@ static class MountCommand
                               reconnect (keep the mount while QEMU is away: ENOTCONN until it is back),
                               qmp_proxy=PATH|none (where the mount shares QEMU's QMP; default: a socket in
                               $XDG_RUNTIME_DIR/qomfs or /run/qomfs, also MOUNTPOINT/.qmp.sock),
+                              events (MOUNTPOINT/.events streams QEMU's events as JSON lines; costs every
+                              open(2) of a file one round trip to the daemon, so off by default),
                               idle_timeout=SECONDS (--libvirt, --dir: a VM's connection opens at its first
                               use and closes after this long unused, default 60),
                               and any other libfuse option; fstab-only options (defaults, nofail, _netdev,

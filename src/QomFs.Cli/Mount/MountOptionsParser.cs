@@ -29,6 +29,7 @@ static class MountOptionsParser
                 case "timeout": o = o with { Timeout = Duration(name, value, allowZero: false) }; break;
                 case "log": log = Required(name, value); break;
                 case "reconnect": o = o with { Reconnect = true }; break;
+                case "events": o = o with { Events = true }; break;
                 case "qmp_proxy": o = o with { QmpProxy = Required(name, value) is "none" ? "none" : Path.GetFullPath(value!) }; break;
                 case "idle_timeout": o = o with { IdleTimeout = Duration(name, value, allowZero: false) }; break;
                 default: if (!FstabOptions.IsFstabOnly(name)) extra.Add(option); break;

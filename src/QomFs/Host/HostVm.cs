@@ -41,9 +41,9 @@ sealed class HostVm(string name, QmpAddress address, QomFsMountOptions options, 
             _client = client;
             // No FuseMount for the kernel notifications: they name paths of the VM's own tree, which the host mount
             // shows under /NAME. Sizes then show as the placeholder until a listing brings them.
-            // Each VM directory shows its own .events; no proxy per VM yet.
+            // With -o events each VM directory shows its own .events; no proxy per VM yet.
             _fs = new QomFileSystem(cache, new QomFsOptions { ReadOnly = options.ReadOnly, Uid = LibC.GetUid(), Gid = LibC.GetGid() }, log,
-                new ConnectionEntries(() => client, proxyPath: null));
+                new ConnectionEntries(() => client, proxyPath: null, options.Events));
             log.Write($"{Name}: connected to {Address}");
             return _fs;
         }
