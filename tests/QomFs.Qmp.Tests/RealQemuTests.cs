@@ -136,11 +136,14 @@ public class RealQemuTests(QemuPeer peer)
         {
             var e = Assert.ThrowsAsync<QmpTimeoutException>(() => c.ExecuteAsync("query-status", timeout: TimeSpan.FromMilliseconds(200)));
             Assert.That(e!.Message, Does.Contain("query-status").And.Contain(_qemu.QmpSocket));
+            // QEMU answers in order: until the late reply comes, nothing sent now could be answered sooner.
+            var next = Assert.ThrowsAsync<QmpTimeoutException>(() => c.ExecuteAsync("query-name", timeout: TimeSpan.FromSeconds(30)));
+            Assert.That(next!.Message, Does.Contain("not sent"));
         }
         finally { _qemu.Signal(18); } // SIGCONT
+        await Wait.UntilAsync(() => Task.FromResult(c.StrayReplies == 1), TimeSpan.FromSeconds(5), "the late reply to be dropped");
         var status = (await c.ExecuteAsync("query-name")).ToElement();
         Assert.That(status.ValueKind, Is.EqualTo(JsonValueKind.Object));
-        await Wait.UntilAsync(() => Task.FromResult(c.StrayReplies == 1), TimeSpan.FromSeconds(5), "the late reply to be dropped");
     }
 
     [Test]
