@@ -16,10 +16,7 @@ public static class QomFsDaemon
     public static async Task<int> RunAsync(QomFsMountOptions o, DaemonLog log, Action ready)
     {
         if (o.Host is { } host) return await Host.HostDaemon.RunAsync(o, host, log, ready);
-        // A dead mount first: until it is cleared, the mountpoint does not even look like a directory.
-        if (FuseMountPoint.ClearStale(o.MountPoint)) log.Write($"cleared a dead mount at {o.MountPoint}");
-        if (!Directory.Exists(o.MountPoint)) throw new DirectoryNotFoundException($"mountpoint {o.MountPoint} is not a directory");
-        if (FuseMountPoint.IsMounted(o.MountPoint)) throw new IOException($"{o.MountPoint} is already mounted");
+        ClaimMountPoint(o, log);
 
         // Every QOM command begins with "path" (qom-list-get with "paths"), and a reader waits for each value
         // before it asks for the next: QEMU reads the next command's opening meanwhile.
@@ -29,28 +26,8 @@ public static class QomFsDaemon
         var proxyPath = o.QmpProxy is "none" ? null : o.QmpProxy ?? MountRegistry.DefaultProxy(o.MountPoint);
         var fs = new QomFileSystem(cache, new QomFsOptions { ReadOnly = o.ReadOnly, Uid = LibC.GetUid(), Gid = LibC.GetGid() }, log,
             new ConnectionEntries(() => qom.Qmp, proxyPath, o.Events));
-        var ttl = o.CacheTtl.TotalSeconds;
 
-        using var mount = FuseMount.Mount(o.MountPoint, fs, new FuseMountOptions
-        {
-            ReadOnly = o.ReadOnly,
-            AllowOther = o.AllowOther,
-            // Always: the kernel then enforces the modes we show, so allow_other lets other users read, never write.
-            DefaultPermissions = true,
-            // The kernel then keeps each file's answer to system.posix_acl_access, which `ls -l` asks for every
-            // entry. Only for the owner alone: the root directory's node is made before the kernel knows, so with
-            // allow_other (or allow_root) every path walk by another user would ask for the root's ACL.
-            PosixAcls = !o.AllowOther && !o.ExtraOptions.Contains("allow_root"),
-            FsName = o.FsName,
-            Subtype = "qomfs",
-            ExtraOptions = o.ExtraOptions,
-            EntryTimeout = ttl,
-            AttrTimeout = ttl,
-            NegativeTimeout = ttl,
-            // A listing's attributes come from the one qom-list, for the CPU's 443 entries as for 5.
-            AttributesWithEveryBatch = true,
-            UnhandledException = e => log.Write($"internal error: {e}"),
-        }).ExitOnSignals();
+        using var mount = FuseMount.Mount(o.MountPoint, fs, FuseOptions(o, log)).ExitOnSignals();
         fs.Mount = mount;
         // One proxy per connection: a QEMU that comes back (reconnect) is served by a new one.
         MountProxy? Share(QmpClient qmp) => proxyPath is null ? null : MountProxy.Start(proxyPath, o.MountPoint, qmp, cache, mount);
@@ -69,6 +46,37 @@ public static class QomFsDaemon
         qom.Qmp.Dispose();
         return qemuGone ? 1 : 0;
     }
+
+    /// <summary>The mountpoint is free for a new mount: a dead one is cleared first; otherwise one clear exception.</summary>
+    internal static void ClaimMountPoint(QomFsMountOptions o, DaemonLog log)
+    {
+        // A dead mount first: until it is cleared, the mountpoint does not even look like a directory.
+        if (FuseMountPoint.ClearStale(o.MountPoint)) log.Write($"cleared a dead mount at {o.MountPoint}");
+        if (!Directory.Exists(o.MountPoint)) throw new DirectoryNotFoundException($"mountpoint {o.MountPoint} is not a directory");
+        if (FuseMountPoint.IsMounted(o.MountPoint)) throw new IOException($"{o.MountPoint} is already mounted");
+    }
+
+    /// <summary>What libfuse and the kernel are told for a mount, of one VM or of a host.</summary>
+    internal static FuseMountOptions FuseOptions(QomFsMountOptions o, DaemonLog log) => new()
+    {
+        ReadOnly = o.ReadOnly,
+        AllowOther = o.AllowOther,
+        // Always: the kernel then enforces the modes we show, so allow_other lets other users read, never write.
+        DefaultPermissions = true,
+        // The kernel then keeps each file's answer to system.posix_acl_access, which `ls -l` asks for every
+        // entry. Only for the owner alone: the root directory's node is made before the kernel knows, so with
+        // allow_other (or allow_root) every path walk by another user would ask for the root's ACL.
+        PosixAcls = !o.AllowOther && !o.ExtraOptions.Contains("allow_root"),
+        FsName = o.FsName,
+        Subtype = "qomfs",
+        ExtraOptions = o.ExtraOptions,
+        EntryTimeout = o.CacheTtl.TotalSeconds,
+        AttrTimeout = o.CacheTtl.TotalSeconds,
+        NegativeTimeout = o.CacheTtl.TotalSeconds,
+        // A listing's attributes come from the one qom-list, for the CPU's 443 entries as for 5.
+        AttributesWithEveryBatch = true,
+        UnhandledException = e => log.Write($"internal error: {e}"),
+    };
 
     /// <summary>
     /// Follows the connection: forgets deleted devices, and when QEMU goes away either ends the mount or, with

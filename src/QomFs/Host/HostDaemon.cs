@@ -11,29 +11,12 @@ public static class HostDaemon
     /// <returns>0 after an unmount or a signal.</returns>
     public static async Task<int> RunAsync(QomFsMountOptions o, HostSource source, DaemonLog log, Action ready)
     {
-        if (FuseMountPoint.ClearStale(o.MountPoint)) log.Write($"cleared a dead mount at {o.MountPoint}");
-        if (!Directory.Exists(o.MountPoint)) throw new DirectoryNotFoundException($"mountpoint {o.MountPoint} is not a directory");
-        if (FuseMountPoint.IsMounted(o.MountPoint)) throw new IOException($"{o.MountPoint} is already mounted");
+        QomFsDaemon.ClaimMountPoint(o, log);
 
         using var host = new HostFileSystem(o, log);
         using var watching = Watch(source, host, log);
         host.CloseIdleConnections(o.IdleTimeout);
-        var ttl = o.CacheTtl.TotalSeconds;
-        using var mount = FuseMount.Mount(o.MountPoint, host, new FuseMountOptions
-        {
-            ReadOnly = o.ReadOnly,
-            AllowOther = o.AllowOther,
-            DefaultPermissions = true,
-            PosixAcls = !o.AllowOther && !o.ExtraOptions.Contains("allow_root"),
-            FsName = o.FsName,
-            Subtype = "qomfs",
-            ExtraOptions = o.ExtraOptions,
-            EntryTimeout = ttl,
-            AttrTimeout = ttl,
-            NegativeTimeout = ttl,
-            AttributesWithEveryBatch = true,
-            UnhandledException = e => log.Write($"internal error: {e}"),
-        }).ExitOnSignals();
+        using var mount = FuseMount.Mount(o.MountPoint, host, QomFsDaemon.FuseOptions(o, log)).ExitOnSignals();
         host.Mount = mount;
 
         log.Write($"serving {source} at {o.MountPoint} (pid {Environment.ProcessId}); idle connections close after {o.IdleTimeout.TotalSeconds:0.###} s");
