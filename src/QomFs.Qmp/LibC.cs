@@ -39,19 +39,24 @@ internal static unsafe partial class LibC
         public uint Flags; // svm_flags and svm_zero: must be zero
     }
 
-    [LibraryImport("libc", EntryPoint = "lstat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static partial int LStat(string path, byte* buffer);
-
     [LibraryImport("libc", EntryPoint = "chmod", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static partial int Chmod(string path, uint mode);
 
-    /// <summary>Whether <paramref name="path"/> is a socket (not following a symlink); false if it is absent.</summary>
-    internal static bool IsSocket(string path)
+    const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100;
+    const uint STATX_TYPE = 1;
+    const int StxModeOffset = 28; // struct statx: mask, blksize (u32 each), attributes (u64), nlink, uid, gid (u32), mode (u16)
+    const ushort S_IFMT = 0xF000, S_IFSOCK = 0xC000;
+
+    [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Statx(int dirfd, string path, int flags, uint mask, byte* buffer);
+
+    /// <summary>Whether <paramref name="path"/> is a unix socket (.NET's file APIs do not tell); false if it is absent.</summary>
+    /// <param name="followLinks">false: a symbolic link to a socket is no socket.</param>
+    internal static bool IsSocket(string path, bool followLinks)
     {
-        // struct stat on x86_64: st_mode is the 32-bit field at offset 24, in a struct of 144 bytes.
         var buffer = stackalloc byte[256];
-        if (LStat(path, buffer) != 0) return false;
-        return (*(uint*)(buffer + 24) & 0xF000) == 0xC000;
+        return Statx(AT_FDCWD, path, followLinks ? 0 : AT_SYMLINK_NOFOLLOW, STATX_TYPE, buffer) == 0
+            && (*(ushort*)(buffer + StxModeOffset) & S_IFMT) == S_IFSOCK;
     }
 
     [LibraryImport("libc", EntryPoint = "socket", SetLastError = true)] internal static partial int Socket(int domain, int type, int protocol);

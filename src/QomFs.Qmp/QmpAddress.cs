@@ -29,6 +29,9 @@ public sealed record QmpAddress(QmpAddressKind Kind, string Path, string Host, i
     public static QmpAddress Libvirt(string uri, string domain) =>
         new(QmpAddressKind.Libvirt, "", "", 0, 0) { LibvirtUri = uri, Domain = domain };
 
+    /// <summary>Whether <paramref name="path"/> is a unix socket, or a symbolic link to one: something a unix address may name.</summary>
+    public static bool IsUnixSocket(string path) => LibC.IsSocket(path, followLinks: true);
+
     /// <exception cref="FormatException">the text is not an address; the message says why.</exception>
     public static QmpAddress Parse(string text)
     {

@@ -150,7 +150,7 @@ public sealed class QomCache
     {
         var json = ValueCodec.Parse(text.Span, property.Type, property.Name);
         try { await _qom.SetAsync(path, property.Name, json); }
-        finally { _values?.TryRemove((path, property.Name)); }
+        finally { InvalidateValue(path, property.Name); }
     }
 
     /// <summary>Forgets one property's value: something else set it.</summary>

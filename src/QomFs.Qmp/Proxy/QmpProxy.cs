@@ -80,7 +80,7 @@ public sealed class QmpProxy : IDisposable
 
     static void RemoveDeadSocket(string path)
     {
-        if (!LibC.IsSocket(path))
+        if (!LibC.IsSocket(path, followLinks: false))
         {
             if (File.Exists(path) || Directory.Exists(path) || new FileInfo(path).LinkTarget is not null)
                 throw new IOException($"cannot serve QMP at {path}: it exists and is not a socket");

@@ -31,7 +31,7 @@ public sealed class SocketDirectory : IDisposable
     // A socket, or a symbolic link to one; anything else in the directory is not a VM.
     void Appeared(string path)
     {
-        if (LibC.IsSocket(path)) _host.Add(NameOf(path), QmpAddress.Unix(path));
+        if (QmpAddress.IsUnixSocket(path)) _host.Add(NameOf(path), QmpAddress.Unix(path));
     }
 
     public void Dispose() => _watcher.Dispose();
