@@ -102,6 +102,8 @@ public sealed class QomFileSystem : IFuseFileSystem
             _stat.Fill(QomEntry.Of(QomPath.Combine(entry.Path, p.Name), p), ref stat);
             if (!filler.Add(p.Name, stat)) return 0;
         }
+        // Asked for what follows every property: the kernel has made the nodes of all of them.
+        if (offset >= (ulong)listing.Properties.Length + 2) _pages?.Listed(entry.Path);
         if (entry.Path != QomPath.Root) return 0;
         foreach (var name in _connection.Names)
         {
