@@ -11,13 +11,8 @@ static class ProxyReplies
     static readonly JsonWriterOptions Relaxed = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>QEMU's greeting, with the capabilities the proxy offers.</summary>
-    public static byte[] Greeting(QmpGreeting? qemu, IEnumerable<string> capabilities)
-    {
-        var q = qemu ?? new QmpGreeting(0, 0, 0, "", []);
-        var caps = string.Join(", ", capabilities.Select(Quote));
-        return Line($"{{\"QMP\": {{\"version\": {{\"qemu\": {{\"micro\": {q.Micro}, \"minor\": {q.Minor}, \"major\": {q.Major}}}, " +
-            $"\"package\": {Quote(q.Package)}}}, \"capabilities\": [{caps}]}}}}");
-    }
+    public static byte[] Greeting(QmpGreeting? qemu, IEnumerable<string> capabilities) =>
+        Line((qemu ?? new QmpGreeting(0, 0, 0, "", [])).ToJson(capabilities));
 
     public static byte[] Return(ReadOnlySpan<byte> value, string? id)
     {
@@ -31,7 +26,7 @@ static class ProxyReplies
         return Line(id is null ? $"{{{error}}}" : $"{{\"id\": {id}, {error}}}");
     }
 
-    static string Quote(string s)
+    internal static string Quote(string s)
     {
         var buffer = new ArrayBufferWriter<byte>();
         using (var w = new Utf8JsonWriter(buffer, Relaxed)) w.WriteStringValue(s);
