@@ -279,6 +279,42 @@ public class FileSystemTests
         Assert.That(fs.OpenDirCalls, Is.EqualTo(1));
     }
 
+    [Test]
+    public void VolatileAttributesAreAskedForAtEveryStatWhateverTheAttributeTimeout()
+    {
+        var fs = new GrowingFile();
+        using var mount = TestMount.Start(fs, new FuseMountOptions { EntryTimeout = 60, AttrTimeout = 60 });
+        long Size(string name) => new FileInfo(mount[name]).Length;
+
+        var first = Size("grows");
+        Assert.That((Size("grows"), Size("grows")), Is.EqualTo((first + 1, first + 2)), "each stat reached the file system");
+        var still = Size("still");
+        Assert.That((Size("still"), Size("still")), Is.EqualTo((still, still)), "kept for the mount's 60 s");
+    }
+
+    /// <summary>"grows" grows at each GETATTR and says its attributes are volatile; "still" grows too, but does not say so.</summary>
+    sealed class GrowingFile : IFuseFileSystem
+    {
+        int _calls;
+
+        public int GetAttr(ReadOnlySpan<byte> path, ref FuseStat stat, FuseFileInfoRef fi)
+        {
+            if (path.SequenceEqual("/"u8)) stat.Mode = FuseStat.S_IFDIR | 0x1ED;
+            else if (path.SequenceEqual("/grows"u8) || path.SequenceEqual("/still"u8))
+            {
+                stat.Mode = FuseStat.S_IFREG | 0x124;
+                stat.Size = Interlocked.Increment(ref _calls);
+            }
+            else return -Errno.ENOENT;
+            return 0;
+        }
+
+        public bool HasVolatileAttributes(ReadOnlySpan<byte> path) => path.SequenceEqual("/grows"u8);
+
+        public int ReadDir(ReadOnlySpan<byte> path, ref FuseDirectoryFiller filler, ulong offset, FuseReadDirFlags flags, FuseFileInfoRef fi) =>
+            -Errno.ENOTDIR;
+    }
+
     /// <summary>A root directory whose listing the kernel may cache; each change shows a new modification time.</summary>
     sealed class CachedDirectory : IFuseFileSystem
     {
