@@ -40,12 +40,7 @@ public sealed class UpstreamQmpShell : IDisposable
     /// <summary>Connects to <paramref name="socket"/>; a missing root or package skips or, under CI, fails.</summary>
     public static UpstreamQmpShell Start(string socket)
     {
-        var root = QemuPeer.ModernRoot;
-        var loader = Path.Combine(root, "lib64/ld-linux-x86-64.so.2");
-        var script = Path.Combine(root, "usr/bin/qmp-shell");
-        const string why = "the proxy tests drive upstream's qmp-shell; run scripts/install-modern-qemu.sh as root";
-        Require.File(loader, why);
-        Require.File(script, why);
+        var (loader, args, env) = Command(socket);
         var psi = new ProcessStartInfo(loader)
         {
             UseShellExecute = false,
@@ -53,16 +48,37 @@ public sealed class UpstreamQmpShell : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var a in new[] { "--library-path", $"{root}/usr/lib/x86_64-linux-gnu:{root}/lib/x86_64-linux-gnu",
-                     Path.Combine(root, "usr/bin/python3"), script, socket })
-            psi.ArgumentList.Add(a);
-        foreach (var name in psi.Environment.Keys.Where(k => k.StartsWith("PYTHON", StringComparison.Ordinal)).ToArray())
-            psi.Environment.Remove(name);
-        psi.Environment["PYTHONHOME"] = Path.Combine(root, "usr");
-        psi.Environment["PYTHONPATH"] = Path.Combine(root, "usr/lib/python3/dist-packages");
-        psi.Environment["PYTHONNOUSERSITE"] = "1";
-        psi.Environment["PYTHONUNBUFFERED"] = "1";
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in env)
+            if (v is null) psi.Environment.Remove(k); else psi.Environment[k] = v;
         return new UpstreamQmpShell(Process.Start(psi)!);
+    }
+
+    /// <summary>Runs it to its end on <paramref name="input"/>: for a shell that is expected not to get as far as a prompt.</summary>
+    public static ProcessResult Run(string socket, string input, TimeSpan deadline)
+    {
+        var (loader, args, env) = Command(socket);
+        return ProcessRunner.Run(loader, args, deadline, Encoding.UTF8.GetBytes(input), env);
+    }
+
+    static (string Loader, string[] Args, Dictionary<string, string?> Env) Command(string socket)
+    {
+        var root = QemuPeer.ModernRoot;
+        var loader = Path.Combine(root, "lib64/ld-linux-x86-64.so.2");
+        var script = Path.Combine(root, "usr/bin/qmp-shell");
+        const string why = "the proxy tests drive upstream's qmp-shell; run scripts/install-modern-qemu.sh as root";
+        Require.File(loader, why);
+        Require.File(script, why);
+        string[] args = ["--library-path", $"{root}/usr/lib/x86_64-linux-gnu:{root}/lib/x86_64-linux-gnu",
+            Path.Combine(root, "usr/bin/python3"), script, socket];
+        // None of this host's Python settings: only the root's.
+        var env = Environment.GetEnvironmentVariables().Keys.Cast<string>()
+            .Where(k => k.StartsWith("PYTHON", StringComparison.Ordinal)).ToDictionary(k => k, _ => (string?)null);
+        env["PYTHONHOME"] = Path.Combine(root, "usr");
+        env["PYTHONPATH"] = Path.Combine(root, "usr/lib/python3/dist-packages");
+        env["PYTHONNOUSERSITE"] = "1";
+        env["PYTHONUNBUFFERED"] = "1";
+        return (loader, args, env);
     }
 
     /// <summary>

@@ -10,11 +10,14 @@ static class ProxyReplies
 {
     static readonly JsonWriterOptions Relaxed = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    /// <summary>QEMU's greeting, with the capabilities the proxy offers.</summary>
-    public static byte[] Greeting(QmpGreeting? qemu, IEnumerable<string> capabilities)
+    /// <summary>
+    /// QEMU's greeting, with the capabilities the proxy offers: QEMU's but <c>oob</c>, since the proxy negotiates no
+    /// out-of-band execution with a client (see QmpProxy).
+    /// </summary>
+    public static byte[] Greeting(QmpGreeting? qemu)
     {
         var q = qemu ?? new QmpGreeting(0, 0, 0, "", []);
-        var caps = string.Join(", ", capabilities.Select(Quote));
+        var caps = string.Join(", ", q.Capabilities.Where(c => c != "oob").Select(Quote));
         return Line($"{{\"QMP\": {{\"version\": {{\"qemu\": {{\"micro\": {q.Micro}, \"minor\": {q.Minor}, \"major\": {q.Major}}}, " +
             $"\"package\": {Quote(q.Package)}}}, \"capabilities\": [{caps}]}}}}");
     }
