@@ -94,7 +94,7 @@ internal static unsafe class FuseOperations
         }
         if (r < 0) throw new FuseException(-r);
         e.Ino = e.Attr.Inode = s.Nodes.Remember(parent, Name(name));
-        e.AttrTimeout = s.Options.AttrTimeout;
+        e.AttrTimeout = s.FileSystem.HasVolatileAttributes(path) ? 0 : s.Options.AttrTimeout;
         e.EntryTimeout = s.Options.EntryTimeout;
         var sent = created == null ? LibFuse.ReplyEntry(req, &e) : LibFuse.ReplyCreate(req, &e, created);
         // Not delivered: the kernel will never forget it, so do it here.
@@ -118,7 +118,7 @@ internal static unsafe class FuseOperations
         var r = s.FileSystem.GetAttr(path, ref stat, new FuseFileInfoRef(fi));
         if (r < 0) throw new FuseException(-r);
         stat.Inode = node;
-        LibFuse.ReplyAttr(req, &stat, s.Options.AttrTimeout);
+        LibFuse.ReplyAttr(req, &stat, s.FileSystem.HasVolatileAttributes(path) ? 0 : s.Options.AttrTimeout);
     }
 
     /// <summary>The mount-wide cache options apply to every open, as libfuse's high-level API applies them.</summary>

@@ -14,6 +14,13 @@ public interface IFuseFileSystem
     int GetAttr(ReadOnlySpan<byte> path, ref FuseStat stat, FuseFileInfoRef fi);
 
     /// <summary>
+    /// Whether <paramref name="path"/>'s attributes change with no one telling the kernel (a stream whose size grows
+    /// as it fills): the kernel then keeps them for no time at all, whatever the mount's attribute timeout, and asks
+    /// again at each stat(2). Asked at each GETATTR and LOOKUP, so it must be cheap.
+    /// </summary>
+    bool HasVolatileAttributes(ReadOnlySpan<byte> path) => false;
+
+    /// <summary>
     /// Lists a directory: add every entry (including "." and ".." if wanted) on every call, in a stable order;
     /// <paramref name="filler"/> skips what the kernel already has (see <see cref="FuseDirectoryFiller"/>).
     /// <paramref name="offset"/> is the number of entries already delivered, for file systems that want to skip

@@ -20,6 +20,9 @@ public sealed class ConnectionEntries(Func<QmpClient> connection, string? proxyP
     public const string Events = ".events";
     public const string ProxyLink = ".qmp.sock";
 
+    /// <summary>Whether a path of the file system names <c>.events</c>, whose size grows as events come (see EventStream).</summary>
+    public static bool IsEvents(ReadOnlySpan<byte> path) => path.SequenceEqual("/.events"u8);
+
     // Handles of open event streams, kept apart from a file system's own handles by the top bit.
     const ulong HandleBit = 1UL << 63;
     readonly ConcurrentDictionary<ulong, EventStream> _streams = new();
@@ -34,13 +37,21 @@ public sealed class ConnectionEntries(Func<QmpClient> connection, string? proxyP
 
     public bool Has(string name) => (name == Events && events) || (name == ProxyLink && proxyPath is not null);
 
-    public void Stat(string name, ref FuseStat stat, uint uid, uint gid, DateTimeOffset time)
+    /// <summary>An entry's attributes; <c>.events</c> opened as <paramref name="handle"/> (fstat) has its stream's size.</summary>
+    public void Stat(string name, ref FuseStat stat, uint uid, uint gid, DateTimeOffset time, ulong? handle = null)
     {
         stat.Uid = uid;
         stat.Gid = gid;
         stat.LinkCount = 1;
         stat.BlockSize = 4096;
-        if (name == Events) stat.Mode = FuseStat.S_IFREG | 0b100_100_100; // read-only, like a value on a ro mount
+        if (name == Events)
+        {
+            stat.Mode = FuseStat.S_IFREG | 0b100_100_100; // read-only, like a value on a ro mount
+            // Opened (lseek's SEEK_END), its own stream's size; by path (fstat), the largest of those open, which
+            // grows with each: what a follower that polls the size needs to see new lines come.
+            if (handle is { } h && _streams.TryGetValue(h, out var s)) stat.Size = s.Size;
+            else foreach (var open in _streams.Values) stat.Size = Math.Max(stat.Size, open.Size);
+        }
         else
         {
             stat.Mode = FuseStat.S_IFLNK | 0b111_111_111;
@@ -56,16 +67,18 @@ public sealed class ConnectionEntries(Func<QmpClient> connection, string? proxyP
         if (name != Events) return -Errno.EINVAL;
         if (fi.AccessMode != 0) return -Errno.EACCES;
         var handle = HandleBit | (ulong)Interlocked.Increment(ref _nextHandle);
-        _streams[handle] = new EventStream(connection().SubscribeEvents(256));
+        var qmp = connection();
+        _streams[handle] = new EventStream(qmp.SubscribeEvents(256), qmp.Greeting);
         fi.FileHandle = handle;
+        // Direct: reads reach the stream whatever the size the kernel holds. Seekable, though offsets mean nothing:
+        // a follower such as `tail -f` seeks, and reads a file it cannot seek in as a pipe, to its end first.
         fi.DirectIo = true;
-        fi.NonSeekable = true;
         fi.NoFlush = true;
         return 0;
     }
 
-    public ValueTask<int> ReadAsync(ulong handle, Memory<byte> buffer) =>
-        _streams.TryGetValue(handle, out var s) ? s.ReadAsync(buffer) : new(-Errno.EBADF);
+    public ValueTask<int> ReadAsync(ulong handle, ulong offset, Memory<byte> buffer) =>
+        _streams.TryGetValue(handle, out var s) ? s.ReadAsync((long)offset, buffer) : new(-Errno.EBADF);
 
     public bool Interrupt(ulong handle)
     {

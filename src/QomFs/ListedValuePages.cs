@@ -5,10 +5,11 @@ using QomFs.Qom;
 namespace QomFs;
 
 /// <summary>
-/// Where a listing brings every value (qom-list-get, QEMU 10.1+), the first read of a file of a directory puts the
-/// values the listing brought for its other files into the kernel's page cache (<see cref="FuseMount.Store"/>), so
-/// that reading them needs no READ at all: a cold `grep -r` or dump of an object then costs one READ round trip
-/// per directory instead of one per file. It sends QEMU nothing, and stores only values cached and fresh, with the
+/// Where a listing brings every value (qom-list-get, QEMU 10.1+), the values a directory's listing brought go into
+/// the kernel's page cache (<see cref="FuseMount.Store"/>) once the kernel has the directory's files: when it asks
+/// for the listing's end (it has parsed the entries before), or at the first read of one of them (a path looked up
+/// without a listing). Reading them then needs no READ at all: a cold `grep -r` or dump of an object costs no READ
+/// round trip. It sends QEMU nothing, and stores only values cached and fresh, with the
 /// size the kernel was shown; their pages go when the kernel drops them on an attribute refresh, as read pages do.
 /// Stores run on a thread of their own: the kernel may make one wait for a read in flight of the same file, which
 /// a FUSE worker answers, so a worker must never wait for a store.
@@ -19,7 +20,7 @@ sealed class ListedValuePages : IDisposable
     readonly FetchRecord _fetches;
     readonly Func<FuseMount?> _mount;
     // Directories whose values are to be stored, in the order their first files were read; bounded, extra ones are dropped.
-    readonly BlockingCollection<(string Directory, string Read)> _queue = new(boundedCapacity: 256);
+    readonly BlockingCollection<(string Directory, string? Except)> _queue = new(boundedCapacity: 256);
     // Each directory's listing generation whose values went to the kernel, so that a listing is stored once.
     readonly ConcurrentDictionary<string, int> _stored = new(StringComparer.Ordinal);
     readonly Thread _thread;
@@ -34,24 +35,28 @@ sealed class ListedValuePages : IDisposable
     }
 
     /// <summary>The kernel read <paramref name="file"/> through its page cache: store its siblings' values, once per listing.</summary>
-    public void Read(QomEntry file)
+    public void Read(QomEntry file) => Store(file.Owner, except: file.Name);
+
+    /// <summary>The kernel has every entry of <paramref name="directory"/>'s listing: store their values, once per listing.</summary>
+    public void Listed(string directory) => Store(directory, except: null);
+
+    void Store(string directory, string? except)
     {
-        var directory = file.Owner;
         if (!_cache.TryGetCachedListing(directory, out var listing) || listing.Described) return;
         var generation = _fetches.ListingGeneration(directory);
         if (_stored.TryGetValue(directory, out var stored) && stored == generation) return;
         _stored[directory] = generation;
-        _queue.TryAdd((directory, file.Name));
+        _queue.TryAdd((directory, except));
     }
 
     void Run()
     {
-        foreach (var (directory, read) in _queue.GetConsumingEnumerable())
+        foreach (var (directory, except) in _queue.GetConsumingEnumerable())
         {
             if (_mount() is not { } mount || !_cache.TryGetCachedListing(directory, out var listing)) continue;
             foreach (var p in listing.Properties)
             {
-                if (p.Kind is QomPropertyKind.Child or QomPropertyKind.Link || p.Name == read) continue;
+                if (p.Kind is QomPropertyKind.Child or QomPropertyKind.Link || p.Name == except) continue;
                 // Only with the length the kernel was shown: other data would be of no use to it.
                 if (!_cache.TryGetCachedText(directory, p.Name, out var text)
                     || !_fetches.TryLastFetch(directory, p.Name, out var last, out _) || last.Length != text.Length) continue;

@@ -81,12 +81,14 @@ public sealed class QomFileSystem : IFuseFileSystem
     {
         if (Own(path) is { } own)
         {
-            _connection.Stat(own, ref stat, _options.Uid, _options.Gid, _options.MountTime);
+            _connection.Stat(own, ref stat, _options.Uid, _options.Gid, _options.MountTime, fi.IsNull ? null : fi.Value.FileHandle);
             return 0;
         }
         _stat.Fill(_entries.Resolve(FusePath.GetString(path)), ref stat);
         return 0;
     }
+
+    public bool HasVolatileAttributes(ReadOnlySpan<byte> path) => ConnectionEntries.IsEvents(path);
 
     public int ReadDir(ReadOnlySpan<byte> path, ref FuseDirectoryFiller filler, ulong offset, FuseReadDirFlags flags, FuseFileInfoRef fi)
     {
@@ -102,13 +104,12 @@ public sealed class QomFileSystem : IFuseFileSystem
             _stat.Fill(QomEntry.Of(QomPath.Combine(entry.Path, p.Name), p), ref stat);
             if (!filler.Add(p.Name, stat)) return 0;
         }
+        // Asked for what follows every property: the kernel has made the nodes of all of them.
+        if (offset >= (ulong)listing.Properties.Length + 2) _pages?.Listed(entry.Path);
         if (entry.Path != QomPath.Root) return 0;
+        // By name only: the kernel looks them up when they are used, which gives .events its attributes for no time.
         foreach (var name in _connection.Names)
-        {
-            stat = default;
-            _connection.Stat(name, ref stat, _options.Uid, _options.Gid, _options.MountTime);
-            if (!filler.Add(name, stat)) break;
-        }
+            if (!filler.Add(name)) break;
         return 0;
     }
 
@@ -150,7 +151,7 @@ public sealed class QomFileSystem : IFuseFileSystem
     }
 
     public ValueTask<int> ReadAsync(ReadOnlySpan<byte> path, ulong offset, Memory<byte> buffer, FuseFileInfo fi) =>
-        Own(path) is not null ? _connection.ReadAsync(fi.FileHandle, buffer) : _reads.ReadAsync(FusePath.GetString(path), offset, buffer, fi.FileHandle);
+        Own(path) is not null ? _connection.ReadAsync(fi.FileHandle, offset, buffer) : _reads.ReadAsync(FusePath.GetString(path), offset, buffer, fi.FileHandle);
 
     public void ReadInterrupted(ulong fileHandle) => _connection.Interrupt(fileHandle);
 

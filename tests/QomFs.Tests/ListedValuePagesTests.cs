@@ -4,8 +4,8 @@ using QomFs.Testing;
 namespace QomFs.Tests;
 
 /// <summary>
-/// Where a listing brings the values (QEMU 11's qom-list-get), the first read of a file of a directory puts its
-/// siblings' values into the kernel's page cache, so reading them costs no READ. Which pages the kernel holds is
+/// Where a listing brings the values (QEMU 11's qom-list-get), a directory listed to its end, or the first read of
+/// a file of a directory not listed, puts the values into the kernel's page cache, so reading them costs no READ. Which pages the kernel holds is
 /// seen with fincore (mincore(2) on a mapping: it reads nothing). Each test uses an object of its own.
 /// </summary>
 [Category(Needs.Qemu), Category(Needs.Fuse), Category(Needs.Binary)]
@@ -18,7 +18,8 @@ public class ListedValuePagesTests(QemuPeer peer)
     public void Start()
     {
         Require.Tool("fincore", "seeing which pages the kernel holds");
-        _m = MountedQemu.Start(peer, "cache_ttl=30", "-smp", "2", "-object", "memory-backend-ram,id=mem0,size=64M");
+        _m = MountedQemu.Start(peer, "cache_ttl=30", "-smp", "2", "-object", "memory-backend-ram,id=mem0,size=64M",
+            "-object", "memory-backend-ram,id=mem1,size=64M");
     }
 
     [OneTimeTearDown] public void Stop() => _m.Dispose();
@@ -34,24 +35,39 @@ public class ListedValuePagesTests(QemuPeer peer)
         ValueCodec.FormatText((await _m.Check.ExecuteAsync("qom-get", w => { w.WriteString("path", path); w.WriteString("property", property); })).Json.Span);
 
     [Test]
-    public async Task TheFirstReadOfAFileBringsItsSiblingsValuesIntoThePageCacheOnlyWhereTheListingHadThem()
+    public async Task ADirectoryListedToItsEndHasItsValuesInThePageCacheOnlyWhereTheListingHadThem()
     {
         const string cpu = "/machine/unattached/device[0]";
-        string[] siblings = ["feature-words", "family", "model-id", "apic-id"];
-        _ = Directory.GetFileSystemEntries(_m.P(cpu));
-        foreach (var s in siblings) Assert.That(ResidentPages(_m.P($"{cpu}/{s}")), Is.Zero, $"{s} before any read");
-
-        Assert.That(File.ReadAllText(_m.P($"{cpu}/type")), Is.EqualTo(await Text(cpu, "type")));
+        string[] files = ["feature-words", "family", "model-id", "apic-id"];
+        _ = Directory.GetFileSystemEntries(_m.P(cpu)); // reads the listing to its end, and no file
         if (peer.HasQomListGet)
-            Wait.Until(() => siblings.All(s => ResidentPages(_m.P($"{cpu}/{s}")) == 1), TimeSpan.FromSeconds(10), "the siblings' pages");
+            Wait.Until(() => files.All(f => ResidentPages(_m.P($"{cpu}/{f}")) == 1), TimeSpan.FromSeconds(10), "the files' pages");
         else
         {
-            // QEMU 7.2's listing has no values: nothing to store. A second read is a READ answered after any store would be.
+            // QEMU 7.2's listing has no values: nothing to store. A read is a READ answered after any store would be.
             File.ReadAllText(_m.P($"{cpu}/vendor"));
-            foreach (var s in siblings) Assert.That(ResidentPages(_m.P($"{cpu}/{s}")), Is.Zero, $"{s} unread on {peer}");
+            foreach (var f in files) Assert.That(ResidentPages(_m.P($"{cpu}/{f}")), Is.Zero, $"{f} unread on {peer}");
         }
         // Stored or read, every file reads its value (the VM is paused: the values hold still).
-        foreach (var s in siblings) Assert.That(File.ReadAllText(_m.P($"{cpu}/{s}")), Is.EqualTo(await Text(cpu, s)), s);
+        foreach (var f in files) Assert.That(File.ReadAllText(_m.P($"{cpu}/{f}")), Is.EqualTo(await Text(cpu, f)), f);
+    }
+
+    [Test]
+    public async Task TheFirstReadOfAFileOfADirectoryNotListedBringsItsSiblingsValues()
+    {
+        const string mem = "/objects/mem1";
+        string[] siblings = ["policy", "share", "prealloc"];
+        foreach (var s in siblings) Assert.That(ResidentPages(_m.P($"{mem}/{s}")), Is.Zero, $"{s} before any read");
+
+        Assert.That(File.ReadAllText(_m.P($"{mem}/size")), Is.EqualTo(await Text(mem, "size")));
+        if (peer.HasQomListGet)
+            Wait.Until(() => siblings.All(s => ResidentPages(_m.P($"{mem}/{s}")) == 1), TimeSpan.FromSeconds(10), "the siblings' pages");
+        else
+        {
+            File.ReadAllText(_m.P($"{mem}/dump"));
+            foreach (var s in siblings) Assert.That(ResidentPages(_m.P($"{mem}/{s}")), Is.Zero, $"{s} unread on {peer}");
+        }
+        foreach (var s in siblings) Assert.That(File.ReadAllText(_m.P($"{mem}/{s}")), Is.EqualTo(await Text(mem, s)), s);
     }
 
     [Test]

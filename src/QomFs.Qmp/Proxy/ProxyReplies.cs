@@ -17,9 +17,7 @@ static class ProxyReplies
     public static byte[] Greeting(QmpGreeting? qemu)
     {
         var q = qemu ?? new QmpGreeting(0, 0, 0, "", []);
-        var caps = string.Join(", ", q.Capabilities.Where(c => c != "oob").Select(Quote));
-        return Line($"{{\"QMP\": {{\"version\": {{\"qemu\": {{\"micro\": {q.Micro}, \"minor\": {q.Minor}, \"major\": {q.Major}}}, " +
-            $"\"package\": {Quote(q.Package)}}}, \"capabilities\": [{caps}]}}}}");
+        return Line(q.ToJson(q.Capabilities.Where(c => c != "oob")));
     }
 
     public static byte[] Return(ReadOnlySpan<byte> value, string? id)
@@ -34,7 +32,7 @@ static class ProxyReplies
         return Line(id is null ? $"{{{error}}}" : $"{{\"id\": {id}, {error}}}");
     }
 
-    static string Quote(string s)
+    internal static string Quote(string s)
     {
         var buffer = new ArrayBufferWriter<byte>();
         using (var w = new Utf8JsonWriter(buffer, Relaxed)) w.WriteStringValue(s);

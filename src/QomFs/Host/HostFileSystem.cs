@@ -75,6 +75,8 @@ public sealed class HostFileSystem(QomFsMountOptions options, DaemonLog log) : I
         return vm.FileSystem().GetAttr(rest, ref stat, fi);
     }
 
+    public bool HasVolatileAttributes(ReadOnlySpan<byte> path) => Route(path, out var rest) is not null && ConnectionEntries.IsEvents(rest);
+
     public int ReadDir(ReadOnlySpan<byte> path, ref FuseDirectoryFiller filler, ulong offset, FuseReadDirFlags flags, FuseFileInfoRef fi)
     {
         var vm = Route(path, out var rest);
