@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using QomFs.Testing;
@@ -21,31 +20,6 @@ public class ProxyTests(QemuPeer peer)
     [OneTimeSetUp] public void Mount() => _m = MountedQemu.Start(peer, "events");
     [OneTimeTearDown] public void Unmount() => _m.Dispose();
 
-    /// <summary>A QMP client in a few lines over a socket, sharing nothing with the library.</summary>
-    sealed class RawClient : IDisposable
-    {
-        readonly Socket _s = new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        readonly StreamReader _in;
-        public string Greeting { get; }
-
-        public RawClient(string path, bool negotiate = true)
-        {
-            _s.Connect(new UnixDomainSocketEndPoint(path));
-            _s.ReceiveTimeout = 10_000;
-            _in = new StreamReader(new NetworkStream(_s), Encoding.UTF8);
-            Greeting = _in.ReadLine()!;
-            if (negotiate) Assert.That(Ask("""{"execute": "qmp_capabilities"}"""), Is.EqualTo("""{"return": {}}"""));
-        }
-
-        public void Send(string json) => _s.Send(Encoding.UTF8.GetBytes(json + "\n"));
-        public string Read() => _in.ReadLine() ?? throw new IOException("the proxy closed the connection");
-        public string Ask(string json) { Send(json); return Read(); }
-        /// <summary>The next message that is not an event.</summary>
-        public string Reply() { while (true) { var l = Read(); if (!l.Contains("\"event\"")) return l; } }
-        public string NextEvent() { while (true) { var l = Read(); if (l.Contains("\"event\"")) return JsonDocument.Parse(l).RootElement.GetProperty("event").GetString()!; } }
-        public void Dispose() => _s.Dispose();
-    }
-
     [Test]
     public void TheSocketIsPrivateAndTheRootLinksToIt()
     {
@@ -66,7 +40,7 @@ public class ProxyTests(QemuPeer peer)
     [Test]
     public void AClientIsGreetedAsByQemuAndRefusedWhatCannotBeSharedInQemusWords()
     {
-        using var c = new RawClient(Sock, negotiate: false);
+        using var c = new RawQmpClient(Sock, negotiate: false);
         var qmp = JsonDocument.Parse(c.Greeting).RootElement.GetProperty("QMP");
         Assert.That(qmp.GetProperty("version").GetProperty("qemu").GetProperty("major").GetInt32(), Is.EqualTo(peer.Major));
         Assert.That(qmp.GetProperty("capabilities").GetArrayLength(), Is.Zero, "no oob offered");
@@ -91,8 +65,8 @@ public class ProxyTests(QemuPeer peer)
         var get = Qomfs.Run("qom-get", ["-s", _m.Qemu.QmpSocket, "/machine.type"], TimeSpan.FromSeconds(10));
         Assert.That((get.ExitCode, get.StdOut), Is.EqualTo((0, peer.Q35MachineType + "\n")), get.StdErr);
 
-        using var a = new RawClient(Sock);
-        using var b = new RawClient(Sock);
+        using var a = new RawQmpClient(Sock);
+        using var b = new RawQmpClient(Sock);
         using var events = new FileStream(_m.P("/.events"), FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
         var shell = Qomfs.Run("qmp-shell", [_m.Qemu.QmpSocket], TimeSpan.FromSeconds(10),
             stdin: Encoding.UTF8.GetBytes("cont\nquery-status\nstop\n"));
@@ -113,7 +87,7 @@ public class ProxyTests(QemuPeer peer)
     public void AQomSetThroughTheProxyShowsInTheMountAtOnce()
     {
         Assert.That(File.ReadAllText(_m.P("/machine/hpet")), Is.EqualTo("true\n"));
-        using var c = new RawClient(Sock);
+        using var c = new RawQmpClient(Sock);
         try
         {
             Assert.That(c.Ask("""{"execute": "qom-set", "arguments": {"path": "/machine", "property": "hpet", "value": false}}"""), Is.EqualTo("""{"return": {}}"""));
@@ -125,9 +99,9 @@ public class ProxyTests(QemuPeer peer)
     [Test]
     public void BadClientsLeaveTheMountAndOthersWorkingAndNothingLeaks()
     {
-        using (var warm = new RawClient(Sock)) warm.Ask("""{"execute": "query-name"}""");
+        using (var warm = new RawQmpClient(Sock)) warm.Ask("""{"execute": "query-name"}""");
         var fds = Directory.GetFiles($"/proc/{_m.DaemonPid}/fd").Length;
-        var good = new RawClient(Sock);
+        var good = new RawQmpClient(Sock);
         // A huge request, then one behind it: QEMU's error for the first, an answer for the second.
         good.Send("{\"execute\": \"" + new string('x', 2 * 1024 * 1024) + "\"}");
         Assert.That(good.Ask("""{"execute": "query-name", "id": 2}"""), Does.Contain("JSON token size limit exceeded"));
@@ -135,11 +109,11 @@ public class ProxyTests(QemuPeer peer)
         // One that vanishes mid-command, and one that sends and never reads while events pile up.
         for (var i = 0; i < 5; i++)
         {
-            var gone = new RawClient(Sock);
+            var gone = new RawQmpClient(Sock);
             gone.Send("""{"execute": "qom-list", "arguments": {"path": "/machine/unattached/device[0]"}}""");
             gone.Dispose();
         }
-        var deaf = new RawClient(Sock);
+        var deaf = new RawQmpClient(Sock);
         for (var i = 0; i < 300; i++) deaf.Send("""{"execute": "qom-list", "arguments": {"path": "/machine/unattached/device[0]"}}""");
         for (var i = 0; i < 50; i++) good.Ask("""{"execute": "query-name"}""");
         Assert.That(File.ReadAllText(_m.P("/machine/type")), Is.EqualTo(peer.Q35MachineType + "\n"));
@@ -163,7 +137,7 @@ public class ProxyTests(QemuPeer peer)
         var misrouted = 0;
         var clients = Enumerable.Range(0, 4).Select(n => Task.Run(() =>
         {
-            using var c = new RawClient(Sock);
+            using var c = new RawQmpClient(Sock);
             // Pipelined: all 500 sent before any reply is read.
             var sender = Task.Run(() => { for (var i = 0; i < 500; i++) c.Send($$"""{"execute": "query-name", "id": "{{n}}-{{i}}"}"""); });
             for (var i = 0; i < 500; i++)

@@ -10,9 +10,15 @@ static class ProxyReplies
 {
     static readonly JsonWriterOptions Relaxed = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    /// <summary>QEMU's greeting, with the capabilities the proxy offers.</summary>
-    public static byte[] Greeting(QmpGreeting? qemu, IEnumerable<string> capabilities) =>
-        Line((qemu ?? new QmpGreeting(0, 0, 0, "", [])).ToJson(capabilities));
+    /// <summary>
+    /// QEMU's greeting, with the capabilities the proxy offers: QEMU's but <c>oob</c>, since the proxy negotiates no
+    /// out-of-band execution with a client (see QmpProxy).
+    /// </summary>
+    public static byte[] Greeting(QmpGreeting? qemu)
+    {
+        var q = qemu ?? new QmpGreeting(0, 0, 0, "", []);
+        return Line(q.ToJson(q.Capabilities.Where(c => c != "oob")));
+    }
 
     public static byte[] Return(ReadOnlySpan<byte> value, string? id)
     {

@@ -31,8 +31,7 @@ sealed class ProxySession(Socket socket, QmpClient qmp, QmpProxyOptions options)
     {
         try
         {
-            // The proxy negotiates no out-of-band execution with a client (see QmpProxy): it offers none.
-            await WriteAsync(ProxyReplies.Greeting(qmp.Greeting, (qmp.Greeting?.Capabilities ?? []).Where(c => c != "oob")));
+            await WriteAsync(ProxyReplies.Greeting(qmp.Greeting));
             var writing = WriteRepliesAsync();
             try { await ReadRequestsAsync(); }
             finally { _replies.Writer.TryComplete(); }

@@ -28,6 +28,7 @@ public sealed class QmpProxy : IDisposable
     readonly HashSet<ProxySession> _sessions = [];
     readonly CancellationTokenSource _stop = new();
     long _refusedClients, _droppedEvents;
+    int _refusing; // refused clients still being told why
     bool _disposed;
 
     public string SocketPath { get; }
@@ -35,7 +36,7 @@ public sealed class QmpProxy : IDisposable
     /// <summary>Clients connected now.</summary>
     public int Clients { get { lock (_gate) return _sessions.Count; } }
 
-    /// <summary>Clients closed at once because <see cref="QmpProxyOptions.MaxClients"/> were connected.</summary>
+    /// <summary>Clients turned away because <see cref="QmpProxyOptions.MaxClients"/> were connected.</summary>
     public long RefusedClients => Interlocked.Read(ref _refusedClients);
 
     /// <summary>Events lost by clients that did not read them, those gone included.</summary>
@@ -103,20 +104,30 @@ public sealed class QmpProxy : IDisposable
             Socket client;
             try { client = await _listener.AcceptAsync(_stop.Token); }
             catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException) { return; }
-            var session = new ProxySession(client, _qmp, _options);
+            ProxySession? session = null;
+            bool tellWhy;
             lock (_gate)
             {
-                if (_disposed || _sessions.Count >= _options.MaxClients)
-                {
-                    // Closed before its greeting: a client sees the end of the connection at once rather than waiting.
-                    Interlocked.Increment(ref _refusedClients);
-                    client.Dispose();
-                    continue;
-                }
-                _sessions.Add(session);
+                if (!_disposed && _sessions.Count < _options.MaxClients) _sessions.Add(session = new ProxySession(client, _qmp, _options));
+                // Told why in QMP (ProxyRefusal), as many at once as there are clients; beyond that, a flood of
+                // connections is closed at once, before its greeting.
+                tellWhy = session is null && !_disposed && _refusing < _options.MaxClients;
+                if (tellWhy) _refusing++;
             }
-            _ = ServeAsync(session);
+            if (session is not null) _ = ServeAsync(session);
+            else
+            {
+                Interlocked.Increment(ref _refusedClients);
+                if (tellWhy) _ = RefuseAsync(client);
+                else client.Dispose();
+            }
         }
+    }
+
+    async Task RefuseAsync(Socket client)
+    {
+        await ProxyRefusal.RefuseAsync(client, ProxyReplies.Greeting(_qmp.Greeting), _options.MaxClients);
+        lock (_gate) _refusing--;
     }
 
     async Task ServeAsync(ProxySession session)

@@ -4,7 +4,7 @@ namespace QomFs.Qmp.Proxy;
 
 public sealed record QmpProxyOptions
 {
-    /// <summary>Clients served at once; one more is closed before its greeting.</summary>
+    /// <summary>Clients served at once; one more is greeted, and its first request answered with an error saying so.</summary>
     public int MaxClients { get; init; } = 16;
 
     /// <summary>The longest request line; a longer one is answered with QEMU's error for an oversized request.</summary>
