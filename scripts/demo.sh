@@ -44,7 +44,7 @@ QEMU (pid $qemu_pid) is paused with its QOM tree mounted at $mount. Try, in anot
   grep -r . $mount/machine/peripheral
   QMP_SOCKET=$sock bin/qom-tree /objects   # goes through the mount's QMP proxy: QEMU's socket is the mount's
   bin/qmp-shell $mount/.qmp.sock           # a QMP client of its own; try: cont, then stop
-  cat $mount/.events                       # QEMU's events, one JSON line each, as they come
+  tail -f $mount/.events                   # QEMU's greeting, then its events, one JSON line each, as they come
 
 Press Ctrl-C to unmount and stop QEMU.
 MSG
