@@ -18,7 +18,7 @@ namespace QomFs.Fuse;
 /// /dev/fuse descriptor first (ending the connection even if the mount is busy) and then detaches the mount
 /// lazily. The descriptor is closed only after all workers have stopped, so none can use a reused number.
 /// </remarks>
-public sealed unsafe class FuseMount : IDisposable
+public sealed unsafe class FuseMount : IFuseNotifier, IDisposable
 {
     enum State { Mounted, Running, Ending, Ended }
 

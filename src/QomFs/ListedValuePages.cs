@@ -18,14 +18,14 @@ sealed class ListedValuePages : IDisposable
 {
     readonly QomCache _cache;
     readonly FetchRecord _fetches;
-    readonly Func<FuseMount?> _mount;
+    readonly Func<IFuseNotifier?> _mount;
     // Directories whose values are to be stored, in the order their first files were read; bounded, extra ones are dropped.
     readonly BlockingCollection<(string Directory, string? Except)> _queue = new(boundedCapacity: 256);
     // Each directory's listing generation whose values went to the kernel, so that a listing is stored once.
     readonly ConcurrentDictionary<string, int> _stored = new(StringComparer.Ordinal);
     readonly Thread _thread;
 
-    public ListedValuePages(QomCache cache, FetchRecord fetches, Func<FuseMount?> mount)
+    public ListedValuePages(QomCache cache, FetchRecord fetches, Func<IFuseNotifier?> mount)
     {
         _cache = cache;
         _fetches = fetches;

@@ -67,7 +67,7 @@ public sealed class QomFileSystem : IFuseFileSystem
     }
 
     /// <summary>The mount, for telling the kernel to drop what it cached; set once the file system is mounted.</summary>
-    public FuseMount? Mount { get; set; }
+    public IFuseNotifier? Mount { get; set; }
 
     // A name of the connection's own at the root, or null.
     string? Own(ReadOnlySpan<byte> path)

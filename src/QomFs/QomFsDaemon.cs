@@ -92,7 +92,7 @@ public static class QomFsDaemon
             using (proxy)
             using (var events = qmp.SubscribeEvents())
             {
-                var forgetting = ForgetDeletedDevicesAsync(events, cache, mount, log);
+                var forgetting = DeletedDevices.ForgetAsync(events, cache, mount, log);
                 var gone = await Task.WhenAny(qmp.Disconnected, Task.Delay(Timeout.Infinite, stop)).ConfigureAwait(false);
                 if (gone != qmp.Disconnected) return false;
                 log.Write($"QEMU went away ({qmp.Disconnected.Result.Message})");
@@ -123,20 +123,6 @@ public static class QomFsDaemon
                 catch (QmpException) { pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(5).Ticks)); }
                 catch (OperationCanceledException) { return false; }
             }
-        }
-    }
-
-    // A deleted device's subtree must not outlive it in our cache or the kernel's for a whole TTL.
-    static async Task ForgetDeletedDevicesAsync(QmpEventSubscription events, QomCache cache, FuseMount mount, DaemonLog log)
-    {
-        await foreach (var e in events.Reader.ReadAllAsync().ConfigureAwait(false))
-        {
-            if (e.Name != "DEVICE_DELETED" || !e.Data.TryGetProperty("path", out var p) || p.GetString() is not { } path) continue;
-            log.Write($"device {path} deleted");
-            cache.InvalidateSubtree(path);
-            var parent = QomPath.Parent(path);
-            mount.InvalidateEntry(parent, QomPath.Name(path));
-            mount.Invalidate(parent);
         }
     }
 }

@@ -93,6 +93,32 @@ public class HostMountTests
         Directory.Delete(dir, recursive: true);
     }
 
+    [TestCaseSource(typeof(QemuPeer), nameof(QemuPeer.All))]
+    public async Task AVmTellsTheKernelOfADeletedDeviceAtOnceAndStoresItsListedValues(QemuPeer peer)
+    {
+        Require.Tool("fincore", "seeing which pages the kernel holds");
+        // USB unplug needs no guest, so device_del completes on a paused VM and QEMU sends DEVICE_DELETED.
+        using var qemu = QemuProcess.Start(peer, "-device", "qemu-xhci,id=xhci", "-device", "usb-kbd,id=kbd");
+        var dir = TempPaths.NewDirectory("vms");
+        File.CreateSymbolicLink(Path.Combine(dir, "vm.qmp"), qemu.QmpSocket);
+        using var m = ForegroundMount.Start("--dir", dir, "-o", "cache_ttl=60");
+        await using var check = await QmpClient.ConnectAsync(QmpAddress.Unix(qemu.SecondSocket));
+        var kbd = m.P("vm/machine/peripheral/kbd");
+
+        _ = Directory.GetFileSystemEntries(kbd); // the listing to its end, no file read
+        if (peer.HasQomListGet)
+            Wait.Until(() => PageCache.ResidentPages($"{kbd}/type") == 1, Soon, "the listed value's page, stored under /vm");
+        else Assert.That(PageCache.ResidentPages($"{kbd}/type"), Is.Zero, "QEMU 7.2's listing has no values");
+        Assert.That(File.ReadAllText($"{kbd}/type"), Is.EqualTo("usb-kbd\n"));
+
+        await check.ExecuteAsync("device_del", w => w.WriteString("id", "kbd"));
+        Wait.Until(() => !Listing(m.P("vm/machine/peripheral")).Contains("kbd"), TimeSpan.FromSeconds(5),
+            "the deleted device to leave the listing, well within the 60 s TTL");
+        Assert.That(Posix.Read($"{kbd}/type").Errno, Is.EqualTo(Posix.ENOENT));
+        Assert.That(m.Log, Does.Contain("device /machine/peripheral/kbd deleted"));
+        Directory.Delete(dir, recursive: true);
+    }
+
     [Test]
     public void AFrozenVmDoesNotSlowAnother()
     {

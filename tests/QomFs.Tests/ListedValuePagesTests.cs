@@ -24,12 +24,7 @@ public class ListedValuePagesTests(QemuPeer peer)
 
     [OneTimeTearDown] public void Stop() => _m.Dispose();
 
-    static int ResidentPages(string file)
-    {
-        var r = ProcessRunner.Run("fincore", ["--raw", "--noheadings", "--output", "PAGES", file], TimeSpan.FromSeconds(10));
-        Assert.That(r.ExitCode, Is.Zero, r.StdErr);
-        return int.Parse(r.StdOut.Trim());
-    }
+    static int ResidentPages(string file) => PageCache.ResidentPages(file);
 
     async Task<string> Text(string path, string property) =>
         ValueCodec.FormatText((await _m.Check.ExecuteAsync("qom-get", w => { w.WriteString("path", path); w.WriteString("property", property); })).Json.Span);

@@ -23,7 +23,7 @@ public sealed class HostFileSystem(QomFsMountOptions options, DaemonLog log) : I
     public void Add(string name, QmpAddress address)
     {
         if (name.Length == 0 || name.Contains('/') || name is "." or "..") return;
-        if (_vms.TryAdd(name, new HostVm(name, address, options, log)))
+        if (_vms.TryAdd(name, new HostVm(name, address, options, log, () => Mount)))
         {
             log.Write($"{name}: appeared ({address})");
             Mount?.InvalidateEntry("/", name);

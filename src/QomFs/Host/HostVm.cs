@@ -7,12 +7,14 @@ namespace QomFs.Host;
 /// <summary>
 /// One VM of a host mount: its address, and, while it is in use, its own connection, cache and filesystem. Nothing
 /// is sent to the VM until its directory is first used; <see cref="CloseIfIdle"/> closes the connection once it has
-/// been idle, and the next use opens a new one. A connection that was lost is dropped the same way.
+/// been idle, and the next use opens a new one. A connection that was lost is dropped the same way. What the VM
+/// tells the kernel (a deleted device, listed values) goes to the host mount under /NAME.
 /// </summary>
-sealed class HostVm(string name, QmpAddress address, QomFsMountOptions options, DaemonLog log)
+sealed class HostVm(string name, QmpAddress address, QomFsMountOptions options, DaemonLog log, Func<IFuseNotifier?> mount)
 {
     readonly Lock _gate = new();
     QmpClient? _client;
+    QmpEventSubscription? _deletions;
     QomFileSystem? _fs;
     long _lastUse;
     bool _removed;
@@ -39,11 +41,16 @@ sealed class HostVm(string name, QmpAddress address, QomFsMountOptions options, 
             var client = FuseWorker.Run(() => QmpClient.ConnectAsync(Address, qmpOptions), ErrnoMappingForConnect);
             var cache = new QomCache(new QomClient(client), options.CacheTtl);
             _client = client;
-            // No FuseMount for the kernel notifications: they name paths of the VM's own tree, which the host mount
-            // shows under /NAME. Sizes then show as the placeholder until a listing brings them.
             // With -o events each VM directory shows its own .events; no proxy per VM yet.
             _fs = new QomFileSystem(cache, new QomFsOptions { ReadOnly = options.ReadOnly, Uid = LibC.GetUid(), Gid = LibC.GetGid() }, log,
                 new ConnectionEntries(() => client, proxyPath: null, options.Events));
+            if (mount() is { } kernel)
+            {
+                var notifier = new FuseSubtreeNotifier(kernel, "/" + Name);
+                _fs.Mount = notifier;
+                _deletions = client.SubscribeEvents();
+                _ = DeletedDevices.ForgetAsync(_deletions, cache, notifier, log);
+            }
             log.Write($"{Name}: connected to {Address}");
             return _fs;
         }
@@ -74,6 +81,8 @@ sealed class HostVm(string name, QmpAddress address, QomFsMountOptions options, 
 
     void Drop()
     {
+        _deletions?.Dispose();
+        _deletions = null;
         _fs?.Destroy();
         _client?.Dispose();
         _client = null;
