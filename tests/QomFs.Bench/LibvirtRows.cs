@@ -6,15 +6,21 @@ namespace QomFs.Bench;
 /// <summary>
 /// The libvirt rows: one qom-get through the libvirt transport against virsh qemu-monitor-command for the same command
 /// (whole commands as processes, alternated so that both see the same minutes), and a cold dump through a libvirt mount
-/// against the raw socket floor of the same QEMU (a second QMP socket of its own, beside libvirt's monitor).
+/// against the raw socket floor of the same QEMU (a second QMP socket of its own, beside libvirt's monitor); on each
+/// QEMU, as libvirtd runs it (QEMU 11 through the test bed's emulator wrapper).
 /// </summary>
 static class LibvirtRows
 {
     public static void Add(Table table, string qomfs, int runs, bool smoke, Action<string> say)
     {
         LibvirtDaemon.Ensure();
+        foreach (var peer in smoke ? [QemuPeer.Qemu72] : QemuPeer.All) Add(table, qomfs, runs, smoke, say, peer);
+    }
+
+    static void Add(Table table, string qomfs, int runs, bool smoke, Action<string> say, QemuPeer peer)
+    {
         var socket = TempPaths.NewSocket("floor");
-        using var domain = LibvirtDomain.Start("bench", extraQmpSocket: socket);
+        using var domain = LibvirtDomain.Start("bench", peer, extraQmpSocket: socket);
         using var raw = new RawQmp(socket);
         var version = raw.Version;
         say($"libvirt {domain.Name}: QEMU {version}");
@@ -36,11 +42,12 @@ static class LibvirtRows
 
         List<double> floor = [], cold = [];
         var dumpCommand = "find '{0}/machine' -type f -print0 | xargs -0 cat";
-        raw.WalkTree("/machine", values: true); // warms QEMU up, as the socket rows do
+        var listGet = peer.HasQomListGet;
+        raw.WalkTree("/machine", values: true, listGet: listGet); // warms QEMU up, as the socket rows do
         for (var run = 1; run <= runs; run++)
         {
             say($"libvirt: cold dump run {run}/{runs}");
-            floor.Add(Measure.Seconds(() => raw.WalkTree("/machine", values: true)));
+            floor.Add(Measure.Seconds(() => raw.WalkTree("/machine", values: true, listGet: listGet)));
             using var m = BenchMount.Start(qomfs, domain.Address, "cache_ttl=60");
             cold.Add(Measure.Sh(string.Format(CultureInfo.InvariantCulture, dumpCommand, m.Path)));
         }
