@@ -37,7 +37,7 @@ public sealed class ConnectionEntries(Func<QmpClient> connection, string? proxyP
 
     public bool Has(string name) => (name == Events && events) || (name == ProxyLink && proxyPath is not null);
 
-    /// <summary>An entry's attributes; <c>.events</c> opened as <paramref name="handle"/> (fstat) has its stream's size.</summary>
+    /// <summary>An entry's attributes; <c>.events</c> asked for through its open <paramref name="handle"/> (as lseek does) has its stream's size.</summary>
     public void Stat(string name, ref FuseStat stat, uint uid, uint gid, DateTimeOffset time, ulong? handle = null)
     {
         stat.Uid = uid;
