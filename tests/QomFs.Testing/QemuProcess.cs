@@ -55,7 +55,8 @@ public sealed class QemuProcess : IDisposable
         var q = new QemuProcess(peer, process, dir, qmp, second);
         try
         {
-            Wait.Until(() => process.HasExited || (File.Exists(qmp) && File.Exists(second)), TimeSpan.FromSeconds(20), "QEMU's QMP sockets");
+            // Listening, not just made: between QEMU's bind and its listen a connect is refused.
+            Wait.Until(() => process.HasExited || (Listening(qmp) && Listening(second)), TimeSpan.FromSeconds(20), "QEMU's QMP sockets");
             if (process.HasExited)
             {
                 process.WaitForExit();
@@ -71,6 +72,15 @@ public sealed class QemuProcess : IDisposable
     }
 
     /// <summary>Sends a signal to this QEMU (by PID): SIGSTOP, SIGCONT, SIGKILL.</summary>
+    // Whether a unix socket at path listens, from /proc/net/unix (its flags hold __SO_ACCEPTCON): asking by
+    // connecting would take the QMP monitor's one client.
+    static bool Listening(string path) =>
+        File.Exists(path) && File.ReadLines("/proc/net/unix").Skip(1).Any(line =>
+        {
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return fields.Length >= 8 && fields[7] == path && (Convert.ToUInt32(fields[3], 16) & 0x10000) != 0;
+        });
+
     public void Signal(int signal) => kill(_process.Id, signal);
 
     public void WaitForExit(TimeSpan deadline)
