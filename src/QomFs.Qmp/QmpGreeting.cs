@@ -10,7 +10,7 @@ public sealed record QmpGreeting(int Major, int Minor, int Micro, string Package
     /// <summary>The greeting as QEMU writes it (one line, no line end), offering <paramref name="capabilities"/>, by default its own.</summary>
     public string ToJson(IEnumerable<string>? capabilities = null) =>
         $"{{\"QMP\": {{\"version\": {{\"qemu\": {{\"micro\": {Micro}, \"minor\": {Minor}, \"major\": {Major}}}, " +
-        $"\"package\": {Proxy.ProxyReplies.Quote(Package)}}}, \"capabilities\": [{string.Join(", ", (capabilities ?? Capabilities).Select(Proxy.ProxyReplies.Quote))}]}}}}";
+        $"\"package\": {JsonQuote.Of(Package)}}}, \"capabilities\": [{string.Join(", ", (capabilities ?? Capabilities).Select(JsonQuote.Of))}]}}}}";
 
     internal static QmpGreeting Parse(ReadOnlySpan<byte> body)
     {

@@ -14,7 +14,7 @@ namespace QomFs;
 /// </summary>
 sealed class MountProxy(QmpProxy proxy, string mountPoint) : IDisposable
 {
-    public static MountProxy Start(string path, string mountPoint, QmpClient qmp, QomCache cache, FuseMount mount)
+    public static MountProxy Start(string path, string mountPoint, QmpClient qmp, QomCache cache, IFuseNotifier mount)
     {
         var proxy = QmpProxy.Start(path, qmp, new QmpProxyOptions { CommandCompleted = (name, args) => Forget(name, args, cache, mount) });
         MountRegistry.Register(mountPoint, qmp.Address, path);
@@ -23,7 +23,7 @@ sealed class MountProxy(QmpProxy proxy, string mountPoint) : IDisposable
 
     public QmpProxy Proxy => proxy;
 
-    static void Forget(string command, JsonElement args, QomCache cache, FuseMount mount)
+    static void Forget(string command, JsonElement args, QomCache cache, IFuseNotifier mount)
     {
         switch (command)
         {

@@ -1,15 +1,10 @@
-using System.Buffers;
 using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 
 namespace QomFs.Qmp.Proxy;
 
 /// <summary>What the proxy writes to a client, laid out as QEMU lays out its own messages, each ending in CRLF.</summary>
 static class ProxyReplies
 {
-    static readonly JsonWriterOptions Relaxed = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     /// <summary>
     /// QEMU's greeting, with the capabilities the proxy offers: QEMU's but <c>oob</c>, since the proxy negotiates no
     /// out-of-band execution with a client (see QmpProxy).
@@ -28,15 +23,8 @@ static class ProxyReplies
 
     public static byte[] Error(string errorClass, string desc, string? id)
     {
-        var error = $"\"error\": {{\"class\": {Quote(errorClass)}, \"desc\": {Quote(desc)}}}";
+        var error = $"\"error\": {{\"class\": {JsonQuote.Of(errorClass)}, \"desc\": {JsonQuote.Of(desc)}}}";
         return Line(id is null ? $"{{{error}}}" : $"{{\"id\": {id}, {error}}}");
-    }
-
-    internal static string Quote(string s)
-    {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer, Relaxed)) w.WriteStringValue(s);
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     static byte[] Line(string json) => Encoding.UTF8.GetBytes(json + "\r\n");

@@ -1,0 +1,19 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace QomFs.Qmp;
+
+/// <summary>A string as a JSON string literal, escaped as little as QEMU escapes its own (UTF-8 left as it is).</summary>
+static class JsonQuote
+{
+    static readonly JsonWriterOptions Relaxed = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static string Of(string s)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer, Relaxed)) w.WriteStringValue(s);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+}
