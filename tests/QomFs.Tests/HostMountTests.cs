@@ -229,14 +229,19 @@ public class HostMountTests
         var dir = TempPaths.NewDirectory("vms");
         var socket = Path.Combine(dir, "vm.qmp");
         File.CreateSymbolicLink(socket, qemu.QmpSocket);
-        using var m = ForegroundMount.Start("--dir", dir);
-        Assert.That(File.ReadAllText(m.P("vm/machine/type")), Is.EqualTo(QemuPeer.Qemu72.Q35MachineType + "\n"), "the mount holds the VM's connection");
-        var proxy = File.ResolveLinkTarget(m.P("vm/.qmp.sock"), returnFinalTarget: false)!.FullName;
-        Assert.That(QmpAddress.IsUnixSocket(proxy), Is.True, $"{proxy}: the default proxy socket, in the runtime directory");
+        string proxy;
+        using (var m = ForegroundMount.Start("--dir", dir))
+        {
+            Assert.That(File.ReadAllText(m.P("vm/machine/type")), Is.EqualTo(QemuPeer.Qemu72.Q35MachineType + "\n"), "the mount holds the VM's connection");
+            proxy = File.ResolveLinkTarget(m.P("vm/.qmp.sock"), returnFinalTarget: false)!.FullName;
+            Assert.That(QmpAddress.IsUnixSocket(proxy), Is.True, $"{proxy}: the default proxy socket, in the runtime directory");
 
-        var r = Qomfs.Run("qom-get", ["-s", socket, "/machine.type"], TimeSpan.FromSeconds(10));
-        Assert.That((r.ExitCode, r.StdErr), Is.EqualTo((0, "")));
-        Assert.That(r.StdOut, Is.EqualTo(QemuPeer.Qemu72.Q35MachineType + "\n"));
+            var r = Qomfs.Run("qom-get", ["-s", socket, "/machine.type"], TimeSpan.FromSeconds(10));
+            Assert.That((r.ExitCode, r.StdErr), Is.EqualTo((0, "")));
+            Assert.That(r.StdOut, Is.EqualTo(QemuPeer.Qemu72.Q35MachineType + "\n"));
+        }
+        Assert.That(File.Exists(proxy), Is.False, "the mount's end removes its VMs' proxy sockets");
+        Assert.That(File.Exists(Path.ChangeExtension(proxy, ".mount")), Is.False, "and their entries in the runtime directory");
         Directory.Delete(dir, recursive: true);
     }
 
