@@ -14,6 +14,14 @@ public class HostMountTests
 {
     static readonly TimeSpan Soon = TimeSpan.FromSeconds(10);
 
+    // A directory where a launcher put each VM's QMP socket as NAME.qmp: here, links to the test's QEMUs.
+    static string VmDirectory(params (string Name, QemuProcess Qemu)[] vms)
+    {
+        var dir = TempPaths.NewDirectory("vms");
+        foreach (var (name, qemu) in vms) File.CreateSymbolicLink(Path.Combine(dir, name + ".qmp"), qemu.QmpSocket);
+        return dir;
+    }
+
     static string[] Listing(string dir) => Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).ToArray()!;
 
     [Test, Category(Needs.Libvirt)]
@@ -57,8 +65,7 @@ public class HostMountTests
     {
         using var old = QemuProcess.Start(QemuPeer.Qemu72);
         using var modern = QemuProcess.Start(QemuPeer.Qemu11);
-        var dir = TempPaths.NewDirectory("vms");
-        File.CreateSymbolicLink(Path.Combine(dir, "old.qmp"), old.QmpSocket);
+        var dir = VmDirectory(("old", old));
         File.WriteAllText(Path.Combine(dir, "notes.txt"), "not a socket");
         using var m = ForegroundMount.Start("--dir", dir, "-o", "cache_ttl=0");
         Assert.That(Listing(m.Mount), Is.EqualTo(new[] { "old" }), "a directory per socket, named after it; other files are no VM");
@@ -79,8 +86,7 @@ public class HostMountTests
     public async Task AVmIsSentNothingUntilUsedAndItsConnectionClosesWhenIdle()
     {
         using var qemu = QemuProcess.Start(QemuPeer.Qemu72);
-        var dir = TempPaths.NewDirectory("vms");
-        File.CreateSymbolicLink(Path.Combine(dir, "vm.qmp"), qemu.QmpSocket);
+        var dir = VmDirectory(("vm", qemu));
         using var m = ForegroundMount.Start("--dir", dir, "-o", "idle_timeout=1");
         Assert.That(Listing(m.Mount), Is.EqualTo(new[] { "vm" }));
         // A QMP socket greets one client at a time: a greeting now means the mount holds no connection.
@@ -101,8 +107,7 @@ public class HostMountTests
         Require.Tool("fincore", "seeing which pages the kernel holds");
         // USB unplug needs no guest, so device_del completes on a paused VM and QEMU sends DEVICE_DELETED.
         using var qemu = QemuProcess.Start(peer, "-device", "qemu-xhci,id=xhci", "-device", "usb-kbd,id=kbd");
-        var dir = TempPaths.NewDirectory("vms");
-        File.CreateSymbolicLink(Path.Combine(dir, "vm.qmp"), qemu.QmpSocket);
+        var dir = VmDirectory(("vm", qemu));
         using var m = ForegroundMount.Start("--dir", dir, "-o", "cache_ttl=60");
         await using var check = await QmpClient.ConnectAsync(QmpAddress.Unix(qemu.SecondSocket));
         var kbd = m.P("vm/machine/peripheral/kbd");
@@ -126,10 +131,8 @@ public class HostMountTests
     {
         using var old = QemuProcess.Start(QemuPeer.Qemu72);
         using var modern = QemuProcess.Start(QemuPeer.Qemu11);
-        var dir = TempPaths.NewDirectory("vms");
+        var dir = VmDirectory(("old", old), ("modern", modern));
         var proxies = TempPaths.NewDirectory("proxies");
-        File.CreateSymbolicLink(Path.Combine(dir, "old.qmp"), old.QmpSocket);
-        File.CreateSymbolicLink(Path.Combine(dir, "modern.qmp"), modern.QmpSocket);
         using var m = ForegroundMount.Start("--dir", dir, "-o", $"idle_timeout=1,cache_ttl=60,events,qmp_proxy={proxies}");
         var modernProxy = Path.Combine(proxies, "modern.qmp");
         Assert.That(Directory.GetFileSystemEntries(proxies).Select(Path.GetFileName), Is.EquivalentTo(new[] { "old.qmp", "modern.qmp" }));
@@ -170,9 +173,7 @@ public class HostMountTests
     {
         using var qemu = QemuProcess.Start(QemuPeer.Qemu11);
         using var clock = QemuProcess.Start(QemuPeer.Qemu72);
-        var dir = TempPaths.NewDirectory("vms");
-        File.CreateSymbolicLink(Path.Combine(dir, "vm.qmp"), qemu.QmpSocket);
-        File.CreateSymbolicLink(Path.Combine(dir, "clock.qmp"), clock.QmpSocket);
+        var dir = VmDirectory(("vm", qemu), ("clock", clock));
         using var m = ForegroundMount.Start("--dir", dir, "-o", "idle_timeout=1,events");
         await using var check = await QmpClient.ConnectAsync(QmpAddress.Unix(qemu.SecondSocket));
         using var events = new StreamReader(new FileStream(m.P("vm/.events"), FileMode.Open, FileAccess.Read, FileShare.Read, 1));
@@ -199,9 +200,8 @@ public class HostMountTests
     public async Task AVmThatGoesTakesItsProxyAndItsClientsAndOneThatCannotBeReachedClosesThem()
     {
         using var qemu = QemuProcess.Start(QemuPeer.Qemu11);
-        var dir = TempPaths.NewDirectory("vms");
+        var dir = VmDirectory(("vm", qemu));
         var proxies = TempPaths.NewDirectory("proxies");
-        File.CreateSymbolicLink(Path.Combine(dir, "vm.qmp"), qemu.QmpSocket);
         // A socket nobody listens on: bound and never listening (closing it would remove its file).
         using var dead = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, 0);
         dead.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(Path.Combine(dir, "dead.qmp")));
@@ -226,9 +226,8 @@ public class HostMountTests
     public void OurToolsGivenAVmsSocketGoThroughItsProxyWhileTheMountHoldsIt()
     {
         using var qemu = QemuProcess.Start(QemuPeer.Qemu72);
-        var dir = TempPaths.NewDirectory("vms");
+        var dir = VmDirectory(("vm", qemu));
         var socket = Path.Combine(dir, "vm.qmp");
-        File.CreateSymbolicLink(socket, qemu.QmpSocket);
         string proxy;
         using (var m = ForegroundMount.Start("--dir", dir))
         {
@@ -250,9 +249,7 @@ public class HostMountTests
     {
         using var frozen = QemuProcess.Start(QemuPeer.Qemu72);
         using var other = QemuProcess.Start(QemuPeer.Qemu72);
-        var dir = TempPaths.NewDirectory("vms");
-        File.CreateSymbolicLink(Path.Combine(dir, "frozen.qmp"), frozen.QmpSocket);
-        File.CreateSymbolicLink(Path.Combine(dir, "other.qmp"), other.QmpSocket);
+        var dir = VmDirectory(("frozen", frozen), ("other", other));
         using var m = ForegroundMount.Start("--dir", dir, "-o", "timeout=2,cache_ttl=0");
         Assert.That(File.ReadAllText(m.P("frozen/machine/type")), Is.EqualTo(QemuPeer.Qemu72.Q35MachineType + "\n"));
         frozen.Signal(19);
