@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using QomFs.Fuse;
 using QomFs.Qom;
+using QomFs.Threading;
 
 namespace QomFs;
 
@@ -12,19 +13,15 @@ namespace QomFs;
 /// round trip. It sends QEMU nothing, and stores only values cached and fresh, with the
 /// size the kernel was shown; their pages go when the kernel drops them on an attribute refresh, as read pages do.
 /// Stores run on a thread of their own: the kernel may make one wait for a read in flight of the same file, which
-/// a FUSE worker answers, so a worker must never wait for a store. The thread waits with Monitor.Wait, which does
-/// not spin: a BlockingCollection's wait spins (sched_yield) before it sleeps, at every directory of a cold walk,
-/// on the CPU QEMU and the walk need (a fifth of the daemon's CPU in a cold dump, measured with perf).
+/// a FUSE worker answers, so a worker must never wait for a store.
 /// </summary>
 sealed class ListedValuePages : IDisposable
 {
     readonly QomCache _cache;
     readonly FetchRecord _fetches;
     readonly Func<IFuseNotifier?> _mount;
-    // Directories whose values are to be stored, in the order they came; bounded, extra ones are dropped. Under itself.
-    readonly Queue<(string Directory, string? Except)> _queue = new();
-    const int MaxQueued = 256;
-    bool _ended;
+    // Directories whose values are to be stored, in the order they came; bounded, extra ones are dropped.
+    readonly WaitingQueue<(string Directory, string? Except)> _queue = new(capacity: 256);
     // Each directory's listing generation whose values went to the kernel, so that a listing is stored once.
     readonly ConcurrentDictionary<string, int> _stored = new(StringComparer.Ordinal);
     readonly Thread _thread;
@@ -50,28 +47,13 @@ sealed class ListedValuePages : IDisposable
         var generation = _fetches.ListingGeneration(directory);
         if (_stored.TryGetValue(directory, out var stored) && stored == generation) return;
         _stored[directory] = generation;
-        lock (_queue)
-        {
-            if (_queue.Count >= MaxQueued) return;
-            _queue.Enqueue((directory, except));
-            if (_queue.Count == 1) Monitor.Pulse(_queue);
-        }
-    }
-
-    bool TryTake(out (string Directory, string? Except) next)
-    {
-        lock (_queue)
-        {
-            while (_queue.Count == 0 && !_ended) Monitor.Wait(_queue);
-            return _queue.TryDequeue(out next);
-        }
+        _queue.TryAdd((directory, except));
     }
 
     void Run()
     {
-        while (TryTake(out var next))
+        foreach (var (directory, except) in _queue.TakeEach())
         {
-            var (directory, except) = next;
             if (_mount() is not { } mount || !_cache.TryGetCachedListing(directory, out var listing)) continue;
             foreach (var p in listing.Properties)
             {
@@ -87,12 +69,7 @@ sealed class ListedValuePages : IDisposable
     /// <summary>Ends the thread; at unmount, when the mount refuses stores anyway.</summary>
     public void Dispose()
     {
-        lock (_queue)
-        {
-            _ended = true;
-            _queue.Clear();
-            Monitor.Pulse(_queue);
-        }
+        _queue.Complete(discard: true);
         _thread.Join(TimeSpan.FromSeconds(5));
     }
 }
