@@ -101,14 +101,21 @@ public sealed class QmpProxy : IDisposable
                 throw new IOException($"cannot serve QMP at {path}: it exists and is not a socket");
             return;
         }
+        if (!RemoveIfDead(path)) throw new IOException($"cannot serve QMP at {path}: something listens there already");
+    }
+
+    /// <summary>Removes the socket at <paramref name="path"/> if nobody listens on it (a proxy that is gone left it): false if someone does, or it is no socket.</summary>
+    public static bool RemoveIfDead(string path)
+    {
+        if (!LibC.IsSocket(path, followLinks: false)) return false;
         using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try { probe.Connect(new UnixDomainSocketEndPoint(path)); }
         catch (SocketException)
         {
-            File.Delete(path); // nobody listens: a proxy that is gone left it
-            return;
+            File.Delete(path);
+            return true;
         }
-        throw new IOException($"cannot serve QMP at {path}: something listens there already");
+        return false;
     }
 
     async Task AcceptAsync()
