@@ -33,6 +33,9 @@ public sealed class ConnectionEntries(Func<QmpClient> connection, string? proxyP
     /// <summary>Whether <c>.events</c> is shown, and so whether files must be opened.</summary>
     public bool StreamsEvents => events;
 
+    /// <summary>Whether someone holds <c>.events</c> open: a use of the connection for as long as they do.</summary>
+    public bool IsStreaming => !_streams.IsEmpty;
+
     public IEnumerable<string> Names => Has(Events) ? Has(ProxyLink) ? [Events, ProxyLink] : [Events] : Has(ProxyLink) ? [ProxyLink] : [];
 
     public bool Has(string name) => (name == Events && events) || (name == ProxyLink && proxyPath is not null);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using QomFs.Fuse;
 using QomFs.Qom;
+using QomFs.Threading;
 
 namespace QomFs;
 
@@ -19,8 +20,8 @@ sealed class ListedValuePages : IDisposable
     readonly QomCache _cache;
     readonly FetchRecord _fetches;
     readonly Func<IFuseNotifier?> _mount;
-    // Directories whose values are to be stored, in the order their first files were read; bounded, extra ones are dropped.
-    readonly BlockingCollection<(string Directory, string? Except)> _queue = new(boundedCapacity: 256);
+    // Directories whose values are to be stored, in the order they came; bounded, extra ones are dropped.
+    readonly WaitingQueue<(string Directory, string? Except)> _queue = new(capacity: 256);
     // Each directory's listing generation whose values went to the kernel, so that a listing is stored once.
     readonly ConcurrentDictionary<string, int> _stored = new(StringComparer.Ordinal);
     readonly Thread _thread;
@@ -51,7 +52,7 @@ sealed class ListedValuePages : IDisposable
 
     void Run()
     {
-        foreach (var (directory, except) in _queue.GetConsumingEnumerable())
+        foreach (var (directory, except) in _queue.TakeEach())
         {
             if (_mount() is not { } mount || !_cache.TryGetCachedListing(directory, out var listing)) continue;
             foreach (var p in listing.Properties)
@@ -68,7 +69,7 @@ sealed class ListedValuePages : IDisposable
     /// <summary>Ends the thread; at unmount, when the mount refuses stores anyway.</summary>
     public void Dispose()
     {
-        _queue.CompleteAdding();
+        _queue.Complete(discard: true);
         _thread.Join(TimeSpan.FromSeconds(5));
     }
 }

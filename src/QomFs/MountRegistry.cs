@@ -7,7 +7,8 @@ namespace QomFs;
 /// directory (<c>$XDG_RUNTIME_DIR/qomfs</c>, <c>/run/qomfs</c> for root, else <c>/tmp/qomfs-UID</c>, all mode 0700),
 /// naming the QEMU address it holds, its proxy socket and the daemon's PID. A tool given that QEMU's address
 /// connects to the proxy instead (<see cref="Through"/>): QEMU's socket serves one client at a time, and the
-/// mount is that client. A file left by a daemon that was killed names a dead PID, and is ignored.
+/// mount is that client. A file left by a daemon that was killed names a dead PID: it is ignored, and removed with
+/// its socket by the next mount of this user.
 /// </summary>
 public static class MountRegistry
 {
@@ -37,8 +38,34 @@ public static class MountRegistry
     static string EntryFile(string mountPoint) => Path.Combine(Directory(), Name(mountPoint) + ".mount");
 
     /// <summary>Records that this process's mount at <paramref name="mountPoint"/> serves <paramref name="qemu"/> at <paramref name="proxy"/>.</summary>
-    public static void Register(string mountPoint, QmpAddress qemu, string proxy) =>
+    public static void Register(string mountPoint, QmpAddress qemu, string proxy)
+    {
+        RemoveDead();
         File.WriteAllLines(EntryFile(mountPoint), [Canonical(qemu), proxy, Environment.ProcessId.ToString()]);
+    }
+
+    // The entries of daemons that are gone (killed: they could not remove their own), and their proxy sockets.
+    static void RemoveDead()
+    {
+        try
+        {
+            foreach (var file in System.IO.Directory.EnumerateFiles(Directory(), "*.mount"))
+            {
+                if (ReadEntry(file) is not { } entry || IsAlive(entry.Pid)) continue;
+                QomFs.Qmp.Proxy.QmpProxy.RemoveIfDead(entry.Proxy);
+                File.Delete(file);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    static (string Qemu, string Proxy, int Pid)? ReadEntry(string file)
+    {
+        var lines = File.ReadAllLines(file);
+        return lines.Length == 3 && int.TryParse(lines[2], out var pid) ? (lines[0], lines[1], pid) : null;
+    }
+
+    static bool IsAlive(int pid) => System.IO.Directory.Exists($"/proc/{pid}");
 
     public static void Unregister(string mountPoint)
     {
@@ -53,10 +80,8 @@ public static class MountRegistry
             var wanted = Canonical(qemu);
             foreach (var file in System.IO.Directory.EnumerateFiles(Directory(), "*.mount"))
             {
-                var lines = File.ReadAllLines(file);
-                if (lines.Length == 3 && lines[0] == wanted && int.TryParse(lines[2], out var pid)
-                    && System.IO.Directory.Exists($"/proc/{pid}") && File.Exists(lines[1]))
-                    return QmpAddress.Unix(lines[1]);
+                if (ReadEntry(file) is { } entry && entry.Qemu == wanted && IsAlive(entry.Pid) && File.Exists(entry.Proxy))
+                    return QmpAddress.Unix(entry.Proxy);
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }

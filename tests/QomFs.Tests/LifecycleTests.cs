@@ -160,11 +160,19 @@ public class LifecycleTests(QemuPeer peer)
         try
         {
             Wait.Until(() => Mounts.IsMounted(mount), TimeSpan.FromSeconds(10), "the mount");
+            var proxy = File.ResolveLinkTarget(Path.Combine(mount, ".qmp.sock"), returnFinalTarget: false)!.FullName;
             daemon.Kill();
             daemon.WaitForExit();
             Assert.That(Posix.Read(Path.Combine(mount, "machine/type")).Errno, Is.EqualTo(Posix.ENOTCONN), "a dead mount");
             Assert.That(ProcessRunner.Run(Qomfs.Binary, ["umount", mount]).ExitCode, Is.EqualTo(0));
             Assert.That(Mounts.IsMounted(mount), Is.False);
+
+            Assert.That(File.Exists(proxy), Is.True, "a killed daemon leaves its proxy socket");
+            using (MountedQemu.Start(peer))
+            {
+                Assert.That(File.Exists(proxy), Is.False, "the next mount removes it");
+                Assert.That(File.Exists(Path.ChangeExtension(proxy, ".mount")), Is.False, "and the dead daemon's entry");
+            }
         }
         finally { Mounts.Unmount(mount); daemon.Dispose(); }
     }

@@ -27,7 +27,8 @@ static class MountCommand
                               0 turns the cache off), timeout=SECONDS (per QMP command, default 3), log=FILE,
                               reconnect (keep the mount while QEMU is away: ENOTCONN until it is back),
                               qmp_proxy=PATH|none (where the mount shares QEMU's QMP; default: a socket in
-                              $XDG_RUNTIME_DIR/qomfs or /run/qomfs, also MOUNTPOINT/.qmp.sock),
+                              $XDG_RUNTIME_DIR/qomfs or /run/qomfs, also MOUNTPOINT/.qmp.sock; --libvirt,
+                              --dir: a directory for a socket per VM, PATH/NAME.qmp, also NAME/.qmp.sock),
                               events (MOUNTPOINT/.events streams QEMU's events as JSON lines; costs every
                               open(2) of a file one round trip to the daemon, so off by default),
                               idle_timeout=SECONDS (--libvirt, --dir: a VM's connection opens at its first

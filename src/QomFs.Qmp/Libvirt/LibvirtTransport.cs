@@ -1,6 +1,6 @@
-using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using QomFs.Threading;
 
 namespace QomFs.Qmp.Libvirt;
 
@@ -17,9 +17,9 @@ public sealed class LibvirtTransport : IQmpTransport
     readonly QmpAddress _address;
     readonly nint _connection;
     readonly nint _domain;
-    readonly BlockingCollection<byte[]> _requests = new();
+    readonly WaitingQueue<byte[]> _requests = new();
     // Replies and events in the order they came; a null message carries the reason the session ended.
-    readonly BlockingCollection<(byte[]? Message, string? Failure)> _inbox = new();
+    readonly WaitingQueue<(byte[]? Message, string? Failure)> _inbox = new();
     readonly int _lifecycleCallback;
     readonly int _eventCallback;
     volatile string? _failure;
@@ -91,14 +91,12 @@ public sealed class LibvirtTransport : IQmpTransport
     public void Send(byte[] request, TimeSpan timeout)
     {
         if (_failure is { } failure) throw new QmpConnectionException(failure);
-        try { _requests.Add(request); }
-        catch (InvalidOperationException) { throw new QmpConnectionException($"connection to {_address} closed"); }
+        if (!_requests.TryAdd(request)) throw new QmpConnectionException($"connection to {_address} closed");
     }
 
     public ReadOnlyMemory<byte>? Receive(TimeSpan timeout, CancellationToken cancel)
     {
-        var milliseconds = timeout == Timeout.InfiniteTimeSpan ? -1 : (int)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue);
-        if (!_inbox.TryTake(out var item, milliseconds, cancel))
+        if (!_inbox.TryTake(out var item, timeout, cancel))
         {
             if (_inbox.IsCompleted) return null;
             throw new TimeoutException();
@@ -111,7 +109,7 @@ public sealed class LibvirtTransport : IQmpTransport
     {
         try
         {
-            foreach (var request in _requests.GetConsumingEnumerable())
+            foreach (var request in _requests.TakeEach())
             {
                 if (_failure is not null) break;
                 byte* reply = null;
@@ -135,14 +133,11 @@ public sealed class LibvirtTransport : IQmpTransport
     {
         if (Interlocked.CompareExchange(ref _failure, reason, null) is not null) return;
         TryQueue(null, reason);
-        _requests.CompleteAdding();
+        _requests.Complete();
     }
 
-    void TryQueue(byte[]? message, string? failure)
-    {
-        try { _inbox.Add((message, failure)); }
-        catch (InvalidOperationException) { /* disposed: nobody reads any more */ }
-    }
+    // Once disposed nobody reads any more, and nothing is queued.
+    void TryQueue(byte[]? message, string? failure) => _inbox.TryAdd((message, failure));
 
     // After the worker's last monitor command: then nothing uses the domain or the connection any more. Each
     // callback's handle is freed by libvirt's free callback, once libvirt will no longer call it.
@@ -159,8 +154,8 @@ public sealed class LibvirtTransport : IQmpTransport
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         Interlocked.CompareExchange(ref _failure, $"connection to {_address} closed", null);
-        _requests.CompleteAdding();
-        _inbox.CompleteAdding();
+        _requests.Complete();
+        _inbox.Complete();
     }
 
     static LibvirtTransport? From(nint opaque) => GCHandle.FromIntPtr(opaque).Target as LibvirtTransport;

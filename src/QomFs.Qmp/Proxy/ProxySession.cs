@@ -6,14 +6,14 @@ using System.Threading.Channels;
 namespace QomFs.Qmp.Proxy;
 
 /// <summary>
-/// One client of a <see cref="QmpProxy"/>: a QMP session of its own on the proxy's one connection to QEMU. It is
+/// One client of a <see cref="QmpProxy"/>: a QMP session of its own on a connection to QEMU it shares. It is
 /// greeted, negotiates with the proxy, and its commands go to QEMU in the order it sent them; each reply comes
 /// back in that order with the client's own id, and every event after its negotiation comes too.
 /// Bounded both ways: at most <see cref="QmpProxyOptions.MaxPendingReplies"/> unread replies (then its requests
 /// wait in its socket), and a queue of events that drops the oldest when the client does not read. Neither QEMU's
 /// reader nor another client ever waits for it.
 /// </summary>
-sealed class ProxySession(Socket socket, QmpClient qmp, QmpProxyOptions options) : IDisposable
+sealed class ProxySession(Socket socket, QmpProxyOptions options) : IDisposable
 {
     // After the client's end of input, how long its last replies may take to be read before the session is dropped.
     static readonly TimeSpan Linger = TimeSpan.FromSeconds(10);
@@ -22,13 +22,16 @@ sealed class ProxySession(Socket socket, QmpClient qmp, QmpProxyOptions options)
         Channel.CreateBounded<(Task<byte[]>, bool)>(new BoundedChannelOptions(options.MaxPendingReplies) { SingleReader = true, SingleWriter = true });
     readonly SemaphoreSlim _writeGate = new(1, 1);
     readonly CancellationTokenSource _closed = new();
+    QmpClient _qmp = null!; // from RunAsync on
     QmpEventSubscription? _events;
 
     /// <summary>Events this client lost because it did not read them.</summary>
     public long DroppedEvents => _events?.Dropped ?? 0;
 
-    public async Task RunAsync()
+    /// <summary>Serves the client on <paramref name="qmp"/> until either ends.</summary>
+    public async Task RunAsync(QmpClient qmp)
     {
+        _qmp = qmp;
         try
         {
             await WriteAsync(ProxyReplies.Greeting(qmp.Greeting));
@@ -96,7 +99,7 @@ sealed class ProxySession(Socket socket, QmpClient qmp, QmpProxyOptions options)
             return QueueAsync(Task.FromResult(Refusal(ProxyRequest.Refused("Capabilities negotiation is already complete, command ignored", r.Id, "CommandNotFound"))));
         if (CapabilityError(r.Arguments) is { } error) return QueueAsync(Task.FromResult(Refusal(ProxyRequest.Refused(error, r.Id))));
         // From here on every event is queued for the client; they go out once it has read this reply, as from QEMU.
-        _events = qmp.SubscribeEvents(options.EventQueue);
+        _events = _qmp.SubscribeEvents(options.EventQueue);
         return QueueAsync(Task.FromResult(ProxyReplies.Return("{}"u8, r.Id)), startsEvents: true);
     }
 
@@ -126,7 +129,7 @@ sealed class ProxySession(Socket socket, QmpClient qmp, QmpProxyOptions options)
             : null;
         try
         {
-            var result = await qmp.ExecuteAsync(r.Command!, write);
+            var result = await _qmp.ExecuteAsync(r.Command!, write);
             options.CommandCompleted?.Invoke(r.Command!, arguments);
             return ProxyReplies.Return(result.Json.Span, r.Id);
         }

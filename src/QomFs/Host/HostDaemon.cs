@@ -12,6 +12,8 @@ public static class HostDaemon
     public static async Task<int> RunAsync(QomFsMountOptions o, HostSource source, DaemonLog log, Action ready)
     {
         QomFsDaemon.ClaimMountPoint(o, log);
+        if (o.QmpProxy is { } proxies and not "none" && !Directory.Exists(proxies))
+            throw new DirectoryNotFoundException($"qmp_proxy={proxies} is not a directory: a host mount puts a socket per VM there (NAME.qmp)");
 
         using var host = new HostFileSystem(o, log);
         using var watching = Watch(source, host, log);

@@ -23,12 +23,25 @@ public sealed class HostFileSystem(QomFsMountOptions options, DaemonLog log) : I
     public void Add(string name, QmpAddress address)
     {
         if (name.Length == 0 || name.Contains('/') || name is "." or "..") return;
-        if (_vms.TryAdd(name, new HostVm(name, address, options, log, () => Mount)))
+        var vm = new HostVm(name, address, ProxyPath(name), options, log, () => Mount);
+        if (_vms.TryAdd(name, vm))
         {
+            vm.Share();
             log.Write($"{name}: appeared ({address})");
             Mount?.InvalidateEntry("/", name);
         }
     }
+
+    /// <summary>
+    /// Where a VM's QMP proxy listens: by default the runtime directory's socket for its directory in the mount
+    /// (<c>/run/qomfs/mnt-qom-web1.qmp</c>), <c>NAME.qmp</c> in the directory <c>-o qmp_proxy=DIR</c> gives, or none.
+    /// </summary>
+    string? ProxyPath(string name) => options.QmpProxy switch
+    {
+        "none" => null,
+        null => MountRegistry.DefaultProxy(Path.Combine(options.MountPoint, name)),
+        var dir => Path.Combine(dir, name + ".qmp"),
+    };
 
     public void Remove(string name)
     {
