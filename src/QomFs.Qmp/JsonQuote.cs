@@ -8,7 +8,8 @@ namespace QomFs.Qmp;
 /// <summary>A string as a JSON string literal, escaped as little as QEMU escapes its own (UTF-8 left as it is).</summary>
 static class JsonQuote
 {
-    static readonly JsonWriterOptions Relaxed = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    /// <summary>Escaping as QEMU's: only what JSON requires; for the requests, replies and greetings this library writes.</summary>
+    public static readonly JsonWriterOptions Relaxed = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static string Of(string s)
     {

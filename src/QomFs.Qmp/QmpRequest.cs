@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace QomFs.Qmp;
@@ -10,8 +9,6 @@ namespace QomFs.Qmp;
 /// </summary>
 static class QmpRequest
 {
-    static readonly JsonWriterOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     /// <param name="prefix">bytes before the object (the guest agent's 0xFF delimiter), or empty.</param>
     /// <param name="suffix">bytes after it (a newline, the next request's opening), or empty.</param>
     public static byte[] Encode(string command, Action<Utf8JsonWriter>? writeArguments, long? id,
@@ -19,7 +16,7 @@ static class QmpRequest
     {
         var buffer = new ArrayBufferWriter<byte>(64);
         buffer.Write(prefix);
-        using (var w = new Utf8JsonWriter(buffer, Compact))
+        using (var w = new Utf8JsonWriter(buffer, JsonQuote.Relaxed))
         {
             w.WriteStartObject();
             if (!argumentsFirst) w.WriteString("execute"u8, command);

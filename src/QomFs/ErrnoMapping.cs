@@ -25,6 +25,9 @@ static class ErrnoMapping
         _ => Transport(e),
     };
 
+    /// <summary>A VM that cannot be reached: ETIMEDOUT when it did not answer in time, ENOTCONN otherwise (no socket, no QMP).</summary>
+    public static int ForConnect(Exception e) => e is QmpTimeoutException ? Errno.ETIMEDOUT : Errno.ENOTCONN;
+
     static int? Common(QmpCommandException c) =>
         c.ErrorClass == "DeviceNotFound"
         || (c.Description.StartsWith("Property '", StringComparison.Ordinal) && c.Description.EndsWith("' not found", StringComparison.Ordinal))

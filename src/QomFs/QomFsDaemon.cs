@@ -18,14 +18,11 @@ public static class QomFsDaemon
         if (o.Host is { } host) return await Host.HostDaemon.RunAsync(o, host, log, ready);
         ClaimMountPoint(o, log);
 
-        // Every QOM command begins with "path" (qom-list-get with "paths"), and a reader waits for each value
-        // before it asks for the next: QEMU reads the next command's opening meanwhile.
-        var qmpOptions = new QmpClientOptions { CommandTimeout = o.Timeout, ConnectTimeout = o.Timeout, SendAheadArgument = "path" };
+        var qmpOptions = QmpOptions(o);
         var qom = new QomClient(await QmpClient.ConnectAsync(o.Address, qmpOptions));
         var cache = new QomCache(qom, o.CacheTtl);
         var proxyPath = o.QmpProxy is "none" ? null : o.QmpProxy ?? MountRegistry.DefaultProxy(o.MountPoint);
-        var fs = new QomFileSystem(cache, new QomFsOptions { ReadOnly = o.ReadOnly, Uid = LibC.GetUid(), Gid = LibC.GetGid() }, log,
-            new ConnectionEntries(() => qom.Qmp, proxyPath, o.Events));
+        var fs = new QomFileSystem(cache, FileSystemOptions(o), log, new ConnectionEntries(() => qom.Qmp, proxyPath, o.Events));
 
         using var mount = FuseMount.Mount(o.MountPoint, fs, FuseOptions(o, log)).ExitOnSignals();
         fs.Mount = mount;
@@ -55,6 +52,20 @@ public static class QomFsDaemon
         if (!Directory.Exists(o.MountPoint)) throw new DirectoryNotFoundException($"mountpoint {o.MountPoint} is not a directory");
         if (FuseMountPoint.IsMounted(o.MountPoint)) throw new IOException($"{o.MountPoint} is already mounted");
     }
+
+    /// <summary>A VM's connection, in a mount of its own or of a host.</summary>
+    internal static QmpClientOptions QmpOptions(QomFsMountOptions o) => new()
+    {
+        CommandTimeout = o.Timeout,
+        ConnectTimeout = o.Timeout,
+        // Every QOM command begins with "path" (qom-list-get with "paths"), and a reader waits for each value
+        // before it asks for the next: QEMU reads the next command's opening meanwhile (on a socket; libvirt's
+        // transport sends each command whole).
+        SendAheadArgument = "path",
+    };
+
+    /// <summary>A VM's file system, in a mount of its own or of a host.</summary>
+    internal static QomFsOptions FileSystemOptions(QomFsMountOptions o) => new() { ReadOnly = o.ReadOnly, Uid = LibC.GetUid(), Gid = LibC.GetGid() };
 
     /// <summary>What libfuse and the kernel are told for a mount, of one VM or of a host.</summary>
     internal static FuseMountOptions FuseOptions(QomFsMountOptions o, DaemonLog log) => new()

@@ -50,7 +50,7 @@ sealed class HostVm(string name, QmpAddress address, string? proxyPath, QomFsMou
     public QomFileSystem FileSystem()
     {
         try { return Connect().Fs; }
-        catch (QmpException e) { throw new FuseException(_removed ? Errno.ENOENT : e is QmpTimeoutException ? Errno.ETIMEDOUT : Errno.ENOTCONN, e.Message, e); }
+        catch (QmpException e) { throw new FuseException(_removed ? Errno.ENOENT : ErrnoMapping.ForConnect(e), e.Message, e); }
     }
 
     QmpClient ConnectForProxy()
@@ -71,16 +71,10 @@ sealed class HostVm(string name, QmpAddress address, string? proxyPath, QomFsMou
             _lastUse = Environment.TickCount64;
             if (_client is { IsConnected: true } && _fs is not null) return (_client, _fs);
             Drop();
-            var qmpOptions = new QmpClientOptions
-            {
-                CommandTimeout = options.Timeout,
-                ConnectTimeout = options.Timeout,
-                SendAheadArgument = Address.Kind == QmpAddressKind.Libvirt ? null : "path",
-            };
-            var client = ThreadPump.Run(() => QmpClient.ConnectAsync(Address, qmpOptions)).GetAwaiter().GetResult();
+            var client = ThreadPump.Run(() => QmpClient.ConnectAsync(Address, QomFsDaemon.QmpOptions(options))).GetAwaiter().GetResult();
             var cache = new QomCache(new QomClient(client), options.CacheTtl);
             var entries = new ConnectionEntries(() => client, _proxy?.Proxy.SocketPath, options.Events);
-            var fs = new QomFileSystem(cache, new QomFsOptions { ReadOnly = options.ReadOnly, Uid = LibC.GetUid(), Gid = LibC.GetGid() }, log, entries);
+            var fs = new QomFileSystem(cache, QomFsDaemon.FileSystemOptions(options), log, entries);
             if (mount() is { } kernel)
             {
                 var notifier = new FuseSubtreeNotifier(kernel, "/" + Name);
