@@ -32,6 +32,16 @@ public interface IQmpTransport : IDisposable
     void Send(byte[] request, TimeSpan timeout);
 
     /// <summary>
+    /// A hint that a request made by <see cref="Encode"/> is likely to be the next one sent: a transport may send
+    /// part of it now, but the peer must run nothing before <see cref="Send"/> sends it. Called as Send is (one
+    /// caller at a time, in the order of the wire); by default it does nothing.
+    /// </summary>
+    /// <returns>whether anything was sent.</returns>
+    /// <exception cref="TimeoutException">the peer took not all of it in time: the session cannot go on.</exception>
+    /// <exception cref="QmpConnectionException">the connection is gone.</exception>
+    bool Anticipate(byte[] request, TimeSpan timeout) => false;
+
+    /// <summary>
     /// Blocks until the peer's next message (one JSON object, without framing) and returns it, valid until the next
     /// call; null once the peer has closed the session or the transport was disposed. One caller at a time.
     /// </summary>

@@ -23,6 +23,9 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
     readonly TaskCompletionSource<Exception> _disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     // Without a reader thread: the negotiation, until a command's caller has read its reply.
     PendingCommand? _negotiation;
+    // Under _sendGate: the request the transport sent ahead, until the next one goes out.
+    byte[]? _anticipated;
+    long _anticipatedCommands;
 
     public QmpAddress Address { get; }
     public QmpClientOptions Options { get; }
@@ -36,6 +39,9 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
 
     /// <summary>Replies that came after their command was given up on (it timed out or was cancelled).</summary>
     public long StrayReplies => _inFlight.StrayReplies;
+
+    /// <summary>Commands that went out as <see cref="Anticipate"/> had sent them ahead.</summary>
+    public long AnticipatedCommands => Volatile.Read(ref _anticipatedCommands);
 
     QmpClient(IQmpTransport transport, QmpAddress address, QmpClientOptions options)
     {
@@ -150,6 +156,8 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
         lock (_sendGate)
         {
             _inFlight.Add(reply);
+            if (_anticipated is { } ahead && ahead.AsSpan().SequenceEqual(request)) Volatile.Write(ref _anticipatedCommands, _anticipatedCommands + 1);
+            _anticipated = null;
             try { _transport.Send(request, limit); }
             catch (TimeoutException)
             {
@@ -159,6 +167,33 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
             catch (QmpException e) { Close(e); }
         }
         return reply;
+    }
+
+    /// <summary>
+    /// A hint that this command is likely to be the next one, from a caller that can tell (a walk of a tree): with
+    /// <see cref="QmpClientOptions.SendAheadArgument"/> the socket transport sends all of it but its closing brace
+    /// now, for the server to read while the caller works out whether it is wanted. The server runs nothing until
+    /// <see cref="ExecuteAsync(string, Action{Utf8JsonWriter}?, TimeSpan?, CancellationToken)"/> sends the same
+    /// command; any other command closes the anticipated one first into a request the server refuses. Without
+    /// send-ahead, and when something else went ahead on the wire, nothing is sent. Never throws: a connection that
+    /// fails here is closed, and the next command says so.
+    /// </summary>
+    public void Anticipate(string command, Action<Utf8JsonWriter>? writeArguments = null)
+    {
+        var request = _transport.Encode(command, writeArguments);
+        lock (_sendGate)
+        {
+            if (_inFlight.Ended) return;
+            try
+            {
+                if (_transport.Anticipate(request, Options.CommandTimeout)) _anticipated = request;
+            }
+            catch (TimeoutException)
+            {
+                Close(new QmpConnectionException($"connection to {Address} closed: {command}: {Address} took no request within {Options.CommandTimeout.TotalSeconds:0.###} s"));
+            }
+            catch (QmpException e) { Close(e); }
+        }
     }
 
     async Task<QmpResult> ReplyAsync(PendingCommand reply, TimeSpan limit, CancellationToken cancel)

@@ -31,7 +31,9 @@ public sealed record QmpClientOptions
     /// opening of the next command, <c>{"arguments":{"</c> and this name, right behind each one. QEMU 7.2 reads
     /// requests one byte per main-loop iteration; bytes sent ahead are read while the caller is still working out
     /// its next command, rather than after it was sent. A command that does not begin so still runs: the opening is first
-    /// closed into a request the server refuses (no <c>execute</c>), whose reply is dropped.
+    /// closed into a request the server refuses (no <c>execute</c>), whose reply is dropped. A caller that can guess
+    /// its next command (a walk of a tree) can have all of it but its closing brace sent ahead
+    /// (<see cref="QmpClient.Anticipate"/>).
     /// </summary>
     public string? SendAheadArgument { get; init; }
 

@@ -33,12 +33,20 @@ sealed class SocketTransport : IQmpTransport
     public bool Negotiated => false;
 
     public byte[] Encode(string command, Action<Utf8JsonWriter>? writeArguments) =>
-        _sendAhead?.Encode(command, writeArguments) ?? QmpRequest.Encode(command, writeArguments, id: null);
+        _sendAhead is null ? QmpRequest.Encode(command, writeArguments, id: null) : SendAheadEncoder.Encode(command, writeArguments);
 
     public void Send(byte[] request, TimeSpan timeout)
     {
         try { _connection.Send(_sendAhead is null ? request : _sendAhead.ToWire(request), RawSocket.Deadline(timeout)); }
         catch (Exception e) when (e is IOException or ObjectDisposedException) { throw Lost(e); }
+    }
+
+    public bool Anticipate(byte[] request, TimeSpan timeout)
+    {
+        if (_sendAhead?.Anticipate(request) is not { Length: > 0 } ahead) return false;
+        try { _connection.Send(ahead, RawSocket.Deadline(timeout)); }
+        catch (Exception e) when (e is IOException or ObjectDisposedException) { throw Lost(e); }
+        return true;
     }
 
     public ReadOnlyMemory<byte>? Receive(TimeSpan timeout, CancellationToken cancel)

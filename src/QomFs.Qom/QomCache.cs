@@ -32,6 +32,7 @@ public sealed class QomCache
     readonly ICache<(string Path, string Name), Shared<byte[]>>? _values;
     // qom-list's listings where the listings above come from qom-list-get, for what only qom-list tells.
     readonly ICache<string, Shared<QomListing>>? _described;
+    readonly WalkAhead? _walk;
 
     public QomCache(QomClient qom, TimeSpan ttl, int capacity = 4096)
     {
@@ -41,6 +42,7 @@ public sealed class QomCache
         _listings = new ConcurrentLruBuilder<string, Shared<QomListing>>().WithCapacity(capacity).WithExpireAfterWrite(ttl).Build();
         _values = new ConcurrentLruBuilder<(string Path, string Name), Shared<byte[]>>().WithCapacity(capacity).WithExpireAfterWrite(ttl).Build();
         _described = new ConcurrentLruBuilder<string, Shared<QomListing>>().WithCapacity(64).WithExpireAfterWrite(ttl).Build();
+        _walk = new WalkAhead(this);
     }
 
     public TimeSpan Ttl { get; }
@@ -62,6 +64,7 @@ public sealed class QomCache
     public Task<QomListing> ListAsync(string path) =>
         GetShared(_listings, path, async p =>
         {
+            _walk?.Fetching(p, null);
             var listing = await FetchListingAsync(p);
             if (_listings is not null) ListingFetched?.Invoke(p);
             return listing;
@@ -70,18 +73,26 @@ public sealed class QomCache
     async Task<QomListing> FetchListingAsync(string path)
     {
         // Without a cache the values would be thrown away: qom-list then.
+        QomListing listing;
         if (_values is null || await _qom.ListGetAsync([path]) is not [var fetched])
-            return new QomListing(await _qom.ListAsync(path));
+        {
+            listing = new QomListing(await _qom.ListAsync(path));
+            _walk?.Listed(path, listing, withValues: _values is not null);
+            return listing;
+        }
         var properties = new QomProperty[fetched.Properties.Length];
         for (var i = 0; i < properties.Length; i++)
+            properties[i] = new QomProperty { Name = fetched.Properties[i].Name, Type = fetched.Properties[i].Type };
+        listing = new QomListing(properties, described: false);
+        // First, so that QEMU reads the guess while the rest is done.
+        _walk?.Listed(path, listing, withValues: true);
+        for (var i = 0; i < properties.Length; i++)
         {
-            var p = fetched.Properties[i];
-            properties[i] = new QomProperty { Name = p.Name, Type = p.Type };
             // An unreadable value comes without one: its qom-get tells why, when it is read.
-            if (p.Value is { } value && properties[i].Kind != QomPropertyKind.Child)
-                Store((path, p.Name), ValueCodec.Format(JsonMarshal.GetRawUtf8Value(value)));
+            if (fetched.Properties[i].Value is { } value && properties[i].Kind != QomPropertyKind.Child)
+                Store((path, properties[i].Name), ValueCodec.Format(JsonMarshal.GetRawUtf8Value(value)));
         }
-        return new QomListing(properties, described: false);
+        return listing;
     }
 
     /// <summary>
@@ -106,7 +117,11 @@ public sealed class QomCache
     public Task<byte[]> GetTextAsync(string path, string name) =>
         GetShared(_values, (path, name), async k =>
         {
-            var text = ValueCodec.Format((await _qom.GetAsync(k.Item1, k.Item2)).Json.Span);
+            _walk?.Fetching(k.Item1, k.Item2);
+            QmpResult result;
+            try { result = await _qom.GetAsync(k.Item1, k.Item2); }
+            finally { _walk?.Read(k.Item1, k.Item2); }
+            var text = ValueCodec.Format(result.Json.Span);
             if (_values is not null) ValueFetched?.Invoke(k.Item1, k.Item2, text);
             return text;
         });
@@ -135,6 +150,23 @@ public sealed class QomCache
 
     /// <summary>A property's value text if it is cached, fetched and fresh (not a refusal). No QMP traffic.</summary>
     public bool TryGetCachedText(string path, string name, [NotNullWhen(true)] out byte[]? text) => TryGetDone(_values, (path, name), out text);
+
+    internal enum Fetch { None, InFlight, Done }
+
+    /// <summary>Whether an object's listing is cached, being fetched, or neither. No QMP traffic.</summary>
+    internal Fetch ListingState(string path, out QomListing? listing) => State(_listings, path, out listing);
+
+    /// <summary>Whether a value (or its refusal) is cached, being fetched, or neither. No QMP traffic.</summary>
+    internal Fetch ValueState(string path, string name) => State(_values, (path, name), out _);
+
+    static Fetch State<TKey, T>(ICache<TKey, Shared<T>>? cache, TKey key, out T? value) where TKey : notnull
+    {
+        value = default;
+        if (cache is null || !cache.TryGet(key, out var entry)) return Fetch.None;
+        if (!entry.Task.IsCompleted) return Fetch.InFlight;
+        if (entry.Task.IsCompletedSuccessfully) value = entry.Task.Result;
+        return Fetch.Done;
+    }
 
     static bool TryGetDone<TKey, T>(ICache<TKey, Shared<T>>? cache, TKey key, [NotNullWhen(true)] out T? value) where TKey : notnull
     {

@@ -34,11 +34,34 @@ public sealed class QomClient(QmpClient qmp)
 
     /// <summary>A property's value as the JSON QEMU returned.</summary>
     public Task<QmpResult> GetAsync(string path, string property, CancellationToken cancel = default) =>
-        Qmp.ExecuteAsync("qom-get", w =>
-        {
-            w.WriteString("path"u8, path);
-            w.WriteString("property"u8, property);
-        }, cancel: cancel);
+        Qmp.ExecuteAsync("qom-get", GetArguments(path, property), cancel: cancel);
+
+    static Action<Utf8JsonWriter> GetArguments(string path, string property) => w =>
+    {
+        w.WriteString("path"u8, path);
+        w.WriteString("property"u8, property);
+    };
+
+    static Action<Utf8JsonWriter> ListGetArguments(IReadOnlyList<string> paths) => w =>
+    {
+        w.WriteStartArray("paths"u8);
+        foreach (var p in paths) w.WriteStringValue(p);
+        w.WriteEndArray();
+    };
+
+    /// <summary>
+    /// Tells QMP (<see cref="QmpClient.Anticipate"/>) that the next command is likely to be the listing of an
+    /// object, as <see cref="ListGetAsync"/> of it would send (<paramref name="withValues"/>) or else
+    /// <see cref="ListAsync"/>. Nothing while it is not known whether QEMU has qom-list-get.
+    /// </summary>
+    public void AnticipateListing(string path, bool withValues)
+    {
+        if (!withValues || _hasListGet == false) Qmp.Anticipate("qom-list", w => w.WriteString("path"u8, path));
+        else if (_hasListGet == true) Qmp.Anticipate("qom-list-get", ListGetArguments([path]));
+    }
+
+    /// <summary>Tells QMP that the next command is likely to be <see cref="GetAsync"/> of this property.</summary>
+    public void AnticipateGet(string path, string property) => Qmp.Anticipate("qom-get", GetArguments(path, property));
 
     /// <summary>Sets a property to a JSON value (see <see cref="ValueCodec.Parse(string,string,string)"/>).</summary>
     public Task SetAsync(string path, string property, byte[] jsonValue, CancellationToken cancel = default) =>
@@ -59,12 +82,7 @@ public sealed class QomClient(QmpClient qmp)
         if (_hasListGet == false) return null;
         try
         {
-            var result = await Qmp.ExecuteAsync("qom-list-get", w =>
-            {
-                w.WriteStartArray("paths"u8);
-                foreach (var p in paths) w.WriteStringValue(p);
-                w.WriteEndArray();
-            }, cancel: cancel);
+            var result = await Qmp.ExecuteAsync("qom-list-get", ListGetArguments(paths), cancel: cancel);
             _hasListGet = true;
             return Decode(result, QomJsonContext.Default.QomObjectValuesArray, "qom-list-get");
         }

@@ -93,6 +93,65 @@ public class RealQemuTests(QemuPeer peer)
         Assert.That(status.GetProperty("status").GetString(), Is.EqualTo("prelaunch"));
     }
 
+    static Action<Utf8JsonWriter> PhandleStart(int? value) => w =>
+    {
+        w.WriteString("path", "/machine");
+        w.WriteString("property", "phandle-start");
+        if (value is { } v) w.WriteNumber("value", v);
+    };
+
+    async Task<int> ReadPhandleStart(QmpClient c) => (await c.ExecuteAsync("qom-get", PhandleStart(null))).ToElement().GetInt32();
+
+    [Test]
+    public async Task AnAnticipatedCommandRunsOnlyOnceItIsSent()
+    {
+        using var relay = new QmpRelay(_qemu.QmpSocket);
+        await using var c = await QmpClient.ConnectAsync(QmpAddress.Parse(relay.SocketPath), new QmpClientOptions { SendAheadArgument = "path" });
+        var before = await ReadPhandleStart(c);
+
+        // Another command closes the anticipated one into a refusal, which QEMU runs nothing for and the client drops.
+        c.Anticipate("qom-set", PhandleStart(before + 1));
+        Assert.That(await ReadPhandleStart(c), Is.EqualTo(before), "the anticipated qom-set did not run");
+        Assert.That(c.AnticipatedCommands, Is.EqualTo(0));
+
+        c.Anticipate("qom-set", PhandleStart(before + 2));
+        await c.ExecuteAsync("qom-set", PhandleStart(before + 2));
+        Assert.That(c.AnticipatedCommands, Is.EqualTo(1));
+        Assert.That(await ReadPhandleStart(c), Is.EqualTo(before + 2));
+
+        Assert.That(c.StrayReplies, Is.EqualTo(0));
+        Assert.That(c.IsConnected, Is.True);
+        Assert.That(relay.Commands, Is.EqualTo(new[] { "qmp_capabilities", "qom-get", "qom-get", "qom-set", "qom-get" }));
+    }
+
+    [Test]
+    public async Task AnAnticipatedCommandLeftOnTheWireNeverRuns()
+    {
+        int before;
+        await using (var first = await Connect(new QmpClientOptions { SendAheadArgument = "path" }))
+        {
+            before = await ReadPhandleStart(first);
+            first.Anticipate("qom-set", PhandleStart(before + 1));
+        }
+        await using var next = await Connect();
+        Assert.That(await ReadPhandleStart(next), Is.EqualTo(before));
+    }
+
+    [Test]
+    public async Task WithoutSendingAheadAnticipatingSendsNothing()
+    {
+        using var relay = new QmpRelay(_qemu.QmpSocket);
+        await using var c = await QmpClient.ConnectAsync(QmpAddress.Parse(relay.SocketPath));
+        await ReadPhandleStart(c);
+        relay.Take(); // the negotiation's bytes with it
+        await ReadPhandleStart(c);
+        var (_, bytes) = relay.Take();
+        c.Anticipate("qom-get", PhandleStart(null));
+        await ReadPhandleStart(c);
+        Assert.That(relay.Take().Bytes, Is.EqualTo(bytes), "the same request's bytes, and nothing ahead of it");
+        Assert.That(c.AnticipatedCommands, Is.EqualTo(0));
+    }
+
     [Test]
     public async Task EventsReachSubscribersAndASlowOneLosesTheOldest()
     {

@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using System.Text;
+using System.Text.Json;
 
 namespace QomFs.Testing;
 
@@ -12,7 +12,6 @@ namespace QomFs.Testing;
 /// </summary>
 public sealed class QmpRelay : IDisposable
 {
-    static readonly byte[] Marker = "\"execute\":\""u8.ToArray();
     readonly Socket _listener;
     readonly string _upstream;
     readonly Lock _gate = new();
@@ -53,14 +52,14 @@ public sealed class QmpRelay : IDisposable
     void Pump(Socket from, Socket to, bool count)
     {
         var buffer = new byte[64 * 1024];
-        var carry = new List<byte>();
+        var framer = new RequestFramer();
         try
         {
             while (true)
             {
                 var n = from.Receive(buffer);
                 if (n == 0) break;
-                if (count) Count(carry, buffer.AsSpan(0, n)); // before it is passed on: when the reply is back, it is counted
+                if (count) Count(framer, buffer.AsSpan(0, n)); // before it is passed on: when the reply is back, it is counted
                 var sent = 0;
                 while (sent < n) sent += to.Send(buffer, sent, n - sent, SocketFlags.None);
             }
@@ -69,28 +68,69 @@ public sealed class QmpRelay : IDisposable
         try { to.Shutdown(SocketShutdown.Both); } catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
     }
 
-    void Count(List<byte> carry, ReadOnlySpan<byte> chunk)
+    // Counts each request once it is whole (its top-level object closed), and only if QEMU would run it: a request
+    // without "execute", or with a member QMP does not know, is refused before anything runs. Those are what a
+    // client sending ahead leaves on the wire and then closes; an unfinished request is not counted at all.
+    void Count(RequestFramer framer, ReadOnlySpan<byte> chunk)
     {
         Interlocked.Add(ref _bytes, chunk.Length);
-        carry.AddRange(chunk);
-        var all = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(carry);
-        var consumed = 0;
-        while (true)
+        foreach (var request in framer.Add(chunk))
+            if (RunnableCommand(request) is { } name)
+                lock (_gate)
+                {
+                    _commands[name] = _commands.GetValueOrDefault(name) + 1;
+                    _order.Add(name);
+                }
+    }
+
+    static readonly string[] Members = ["execute", "arguments", "id", "control", "exec-oob"];
+
+    static string? RunnableCommand(byte[] request)
+    {
+        try
         {
-            var at = all[consumed..].IndexOf(Marker);
-            if (at < 0) { consumed = Math.Max(consumed, all.Length - Marker.Length); break; }
-            var nameStart = consumed + at + Marker.Length;
-            var quote = all[nameStart..].IndexOf((byte)'"');
-            if (quote < 0) { consumed += at; break; }
-            var name = Encoding.UTF8.GetString(all.Slice(nameStart, quote));
-            lock (_gate)
+            using var doc = JsonDocument.Parse(request);
+            string? name = null;
+            foreach (var member in doc.RootElement.EnumerateObject())
             {
-                _commands[name] = _commands.GetValueOrDefault(name) + 1;
-                _order.Add(name);
+                if (!Members.Contains(member.Name)) return null;
+                if (member.Name == "execute") name = member.Value.ValueKind == JsonValueKind.String ? member.Value.GetString() : null;
             }
-            consumed = nameStart + quote + 1;
+            return name;
         }
-        carry.RemoveRange(0, consumed);
+        catch (JsonException) { return null; }
+    }
+
+    /// <summary>Splits one client's stream into its top-level JSON objects, as QEMU's JSON streamer does.</summary>
+    sealed class RequestFramer
+    {
+        readonly List<byte> _current = [];
+        int _depth;
+        bool _inString, _escaped;
+
+        public List<byte[]> Add(ReadOnlySpan<byte> chunk)
+        {
+            List<byte[]> whole = [];
+            foreach (var b in chunk)
+            {
+                if (_depth == 0 && b != (byte)'{') continue; // whitespace between requests
+                _current.Add(b);
+                if (_inString)
+                {
+                    if (_escaped) _escaped = false;
+                    else if (b == '\\') _escaped = true;
+                    else if (b == '"') _inString = false;
+                }
+                else if (b == '"') _inString = true;
+                else if (b is (byte)'{' or (byte)'[') _depth++;
+                else if (b is (byte)'}' or (byte)']' && --_depth == 0)
+                {
+                    whole.Add([.. _current]);
+                    _current.Clear();
+                }
+            }
+            return whole;
+        }
     }
 
     /// <summary>The names of the commands sent since the start or the last <see cref="Take"/>, in order, <c>qmp_capabilities</c> included.</summary>
