@@ -9,12 +9,14 @@ namespace QomFs.Qom;
 /// <summary>An object's properties by name, as qom-list (or qom-list-get) gave them.</summary>
 public sealed class QomListing(QomProperty[] properties, bool described = true)
 {
-    readonly Dictionary<string, QomProperty> _byName = properties.ToDictionary(p => p.Name, StringComparer.Ordinal);
+    readonly Dictionary<string, int> _byName = properties.Select((p, i) => (p.Name, i)).ToDictionary(e => e.Name, e => e.i, StringComparer.Ordinal);
 
     public QomProperty[] Properties { get; } = properties;
     /// <summary>False when the listing came from qom-list-get, which gives no descriptions or default values.</summary>
     public bool Described { get; } = described;
-    public QomProperty? Find(string name) => _byName.GetValueOrDefault(name);
+    public QomProperty? Find(string name) => _byName.TryGetValue(name, out var i) ? Properties[i] : null;
+    /// <summary>Where a property is in <see cref="Properties"/>, or -1.</summary>
+    public int IndexOf(string name) => _byName.GetValueOrDefault(name, -1);
 }
 
 /// <summary>

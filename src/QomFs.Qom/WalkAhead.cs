@@ -74,13 +74,8 @@ sealed class WalkAhead(QomCache cache)
     ((string Path, string? Name)? Found, bool Stop) Within(string path, QomListing listing, string? after, bool wantListing, ref int budget)
     {
         var properties = listing.Properties;
-        var i = 0;
-        if (after is not null)
-        {
-            while (i < properties.Length && properties[i].Name != after) i++;
-            i++;
-        }
-        for (; i < properties.Length; i++)
+        // An `after` that is not there (gone since) starts at the end: nothing after it is known.
+        for (var i = after is null ? 0 : (listing.IndexOf(after) is >= 0 and var at ? at + 1 : properties.Length); i < properties.Length; i++)
         {
             var p = properties[i];
             switch (p.Kind)
