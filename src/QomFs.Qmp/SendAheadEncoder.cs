@@ -70,7 +70,8 @@ sealed class SendAheadEncoder
     public byte[] Anticipate(byte[] request)
     {
         var head = request.AsSpan(0, request.Length - 1);
-        if (!head.StartsWith(_onWire) || head.Length == _onWire.Length || !_onWire.AsSpan().SequenceEqual(_opening)) return [];
+        // Only over the opening: a guess already on the wire stays until a request closes or completes it.
+        if (!_onWire.AsSpan().SequenceEqual(_opening) || !head.StartsWith(_opening) || head.Length == _opening.Length) return [];
         var more = head[_onWire.Length..].ToArray();
         _onWire = head.ToArray();
         return more;

@@ -34,6 +34,7 @@ public sealed class QomCache
     readonly ICache<(string Path, string Name), Shared<byte[]>>? _values;
     // qom-list's listings where the listings above come from qom-list-get, for what only qom-list tells.
     readonly ICache<string, Shared<QomListing>>? _described;
+    // With the cache on (and so with the values cache: the walk's listings are the value-bringing ones).
     readonly WalkAhead? _walk;
 
     public QomCache(QomClient qom, TimeSpan ttl, int capacity = 4096)
@@ -79,7 +80,7 @@ public sealed class QomCache
         if (_values is null || await _qom.ListGetAsync([path]) is not [var fetched])
         {
             listing = new QomListing(await _qom.ListAsync(path));
-            _walk?.Listed(path, listing, withValues: _values is not null);
+            _walk?.Listed(path, listing);
             return listing;
         }
         var properties = new QomProperty[fetched.Properties.Length];
@@ -87,7 +88,7 @@ public sealed class QomCache
             properties[i] = new QomProperty { Name = fetched.Properties[i].Name, Type = fetched.Properties[i].Type };
         listing = new QomListing(properties, described: false);
         // First, so that QEMU reads the guess while the rest is done.
-        _walk?.Listed(path, listing, withValues: true);
+        _walk?.Listed(path, listing);
         for (var i = 0; i < properties.Length; i++)
         {
             // An unreadable value comes without one: its qom-get tells why, when it is read.

@@ -51,12 +51,12 @@ public sealed class QomClient(QmpClient qmp)
 
     /// <summary>
     /// Tells QMP (<see cref="QmpClient.Anticipate"/>) that the next command is likely to be the listing of an
-    /// object, as <see cref="ListGetAsync"/> of it would send (<paramref name="withValues"/>) or else
-    /// <see cref="ListAsync"/>. Nothing while it is not known whether QEMU has qom-list-get.
+    /// object with its values: <see cref="ListGetAsync"/> of it where QEMU has qom-list-get, else
+    /// <see cref="ListAsync"/>. Nothing while it is not known which.
     /// </summary>
-    public void AnticipateListing(string path, bool withValues)
+    public void AnticipateListing(string path)
     {
-        if (!withValues || _hasListGet == false) Qmp.Anticipate("qom-list", w => w.WriteString("path"u8, path));
+        if (_hasListGet == false) Qmp.Anticipate("qom-list", w => w.WriteString("path"u8, path));
         else if (_hasListGet == true) Qmp.Anticipate("qom-list-get", ListGetArguments([path]));
     }
 

@@ -29,9 +29,9 @@ sealed class WalkAhead(QomCache cache)
     }
 
     /// <summary>An object's listing was fetched, not yet cached: the walk's next listing is guessed.</summary>
-    public void Listed(string path, QomListing listing, bool withValues)
+    public void Listed(string path, QomListing listing)
     {
-        if (Guessed(Next(path, listing, null, wantListing: true)) is { } next) cache.Qom.AnticipateListing(next.Path, withValues);
+        if (Guessed(Next(path, listing, null, wantListing: true)) is { } next) cache.Qom.AnticipateListing(next.Path);
     }
 
     /// <summary>A value was fetched: the walk's next value is guessed, where its object's listing is cached.</summary>

@@ -101,7 +101,10 @@ public sealed class QmpRelay : IDisposable
         catch (JsonException) { return null; }
     }
 
-    /// <summary>Splits one client's stream into its top-level JSON objects, as QEMU's JSON streamer does.</summary>
+    /// <summary>
+    /// Splits one client's stream into its top-level JSON objects, as QEMU's JSON streamer does. Not the library's
+    /// own RequestSplitter (the proxy's): the relay witnesses what the library sends, so it shares none of its code.
+    /// </summary>
     sealed class RequestFramer
     {
         readonly List<byte> _current = [];

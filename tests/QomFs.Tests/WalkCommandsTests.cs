@@ -70,15 +70,21 @@ public class WalkCommandsTests(QemuPeer peer)
         while (queue.TryDequeue(out var path))
         {
             objects++;
-            foreach (var p in await qom.ListAsync(path))
+            var listed = peer.HasQomListGet
+                ? (await qom.ListGetAsync([path]))![0].Properties.Select(v => (v.Name, v.Type, Valued: v.Value is not null))
+                : (await qom.ListAsync(path)).Select(p => (p.Name, p.Type, Valued: false));
+            foreach (var (name, type, valued) in listed)
             {
-                var file = QomPath.Combine(path, p.Name);
-                if (p.Kind == QomPropertyKind.Child) queue.Enqueue(file);
-                else if (p.Kind == QomPropertyKind.Value) values[file] = await Get(qmp, file);
+                var file = QomPath.Combine(path, name);
+                switch (QomProperty.KindOf(type))
+                {
+                    case QomPropertyKind.Child: queue.Enqueue(file); break;
+                    case QomPropertyKind.Value:
+                        values[file] = await Get(qmp, file);
+                        if (peer.HasQomListGet && !valued) unvalued++;
+                        break;
+                }
             }
-            if (!peer.HasQomListGet) continue;
-            var listed = (await qom.ListGetAsync([path]))![0].Properties;
-            unvalued += listed.Count(v => QomProperty.KindOf(v.Type) == QomPropertyKind.Value && v.Value is null);
         }
         return (objects, unvalued, values);
     }
