@@ -10,6 +10,9 @@ using QomFs.Testing;
 //   --qomfs PATH the binary under test (default $QOMFS_BIN or bin/qomfs)
 //   --qemu N     only the rows of the QEMU whose major version is N (7 or 11)
 //   --libvirt    only the libvirt rows (a qom-get against virsh, a cold dump through a libvirt mount)
+//   --pin        each QEMU on CPU 0 and everything else (the mounts, the shells, the floor's client) on CPU 1: the
+//                placement of a scheduler that spreads threads, where this one packs them (the wake-up row); no
+//                libvirt rows (libvirtd starts its QEMUs itself)
 
 var smoke = args.Contains("--smoke");
 var runs = smoke ? 1 : 5;
@@ -18,13 +21,21 @@ if (runsAt >= 0) runs = int.Parse(args[runsAt + 1], CultureInfo.InvariantCulture
 var qomfsAt = Array.IndexOf(args, "--qomfs");
 var qomfs = Path.GetFullPath(qomfsAt >= 0 ? args[qomfsAt + 1] : Qomfs.Binary);
 var qemuAt = Array.IndexOf(args, "--qemu");
+var pin = args.Contains("--pin");
+if (pin && Environment.ProcessorCount < 2)
+{
+    Console.Error.WriteLine("bench: --pin needs two CPUs");
+    return 2;
+}
+// Every thread of the bench now, and what they start later, inherits it; each QEMU is moved to CPU 0 once started.
+if (pin) ProcessRunner.Sh($"taskset -a -p -c 1 {Environment.ProcessId} >/dev/null");
 var peers = QemuPeer.All.Where(p => qemuAt < 0 || p.Major == int.Parse(args[qemuAt + 1], CultureInfo.InvariantCulture)).ToList();
 
 var cancelled = 0;
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; Volatile.Write(ref cancelled, 1); });
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; Volatile.Write(ref cancelled, 1); });
 
-var bench = new Bench(qomfs, runs, smoke, () => Volatile.Read(ref cancelled) == 1);
+var bench = new Bench(qomfs, runs, smoke, pin, () => Volatile.Read(ref cancelled) == 1);
 var table = new Table();
 try
 {
@@ -40,6 +51,8 @@ try
     }
     else
     {
+        // Unpinned only: pinned, the probe's two threads share CPU 1.
+        if (!pin) bench.WakeupPlacement(table);
         var dir = TempPaths.NewDirectory("disk");
         var image = Path.Combine(dir, "disk.raw");
         using (var f = File.Create(image)) f.SetLength(16 * 1024 * 1024);
@@ -55,7 +68,7 @@ try
             bench.Machine(table, peer, "rich", rich);
         }
         // In a full bench: on both QEMUs (libvirt 9.0 runs QEMU 11 through the test bed's emulator wrapper).
-        if (qemuAt < 0)
+        if (qemuAt < 0 && !pin)
             LibvirtRows.Add(table, qomfs, runs, smoke, s => Console.Error.WriteLine($"bench: {s}"));
         Directory.Delete(dir, recursive: true);
     }
@@ -87,7 +100,7 @@ static bool Available(QemuPeer peer)
 }
 
 Console.WriteLine();
-Console.WriteLine($"qomfs bench: {(smoke ? "smoke run" : $"{runs} runs per row")}, {Environment.ProcessorCount} CPUs, QEMU {string.Join(" and ", bench.QemuVersions)}");
+Console.WriteLine($"qomfs bench: {(smoke ? "smoke run" : $"{runs} runs per row")}, {Environment.ProcessorCount} CPUs{(pin ? " (QEMU pinned to CPU 0, the rest to CPU 1)" : "")}, QEMU {string.Join(" and ", bench.QemuVersions)}");
 Console.WriteLine();
 Console.Write(table.Render());
 var notes = table.Notes().ToList();
@@ -100,7 +113,7 @@ return 0;
 
 namespace QomFs.Bench
 {
-    sealed class Bench(string qomfs, int runs, bool smoke, Func<bool> cancelled)
+    sealed class Bench(string qomfs, int runs, bool smoke, bool pin, Func<bool> cancelled)
     {
         const string Cpu = "/machine/unattached/device[0]";
         const string Ttl = "cache_ttl=60";  // longer than any row, so that "warm" means within the TTL
@@ -138,6 +151,24 @@ namespace QomFs.Bench
             }
         }
 
+        /// <summary>The context row of the cold dumps: where a wake-up from a busy thread runs (see <see cref="QomFs.Bench.WakeupPlacement"/>).</summary>
+        public void WakeupPlacement(Table table)
+        {
+            Say("wake-up placement");
+            var shares = new List<double>();
+            for (var i = 0; i < runs; i++)
+            {
+                Check();
+                shares.Add(QomFs.Bench.WakeupPlacement.OnWakersCpu(200, TimeSpan.FromMicroseconds(300)));
+            }
+            table.Add(new Row("context: a thread woken over a unix socket by a busy thread runs on the waker's CPU", "-", Unit.Share, shares)
+            {
+                Note = "200 wake-ups per run, the waker busy 300 µs after each write (as QEMU reading the next request); "
+                    + "a scheduler that spreads runs the woken thread on an idle CPU (near 0%); near 100% means each QMP reply's "
+                    + "work in the daemon runs on QEMU's CPU",
+            });
+        }
+
         BenchMount Mount(QemuProcess qemu, string options = Ttl) => BenchMount.Start(qomfs, qemu.QmpSocket, options);
 
         /// <summary>
@@ -150,6 +181,7 @@ namespace QomFs.Bench
         {
             Say($"{peer} {label}: starting QEMU");
             using var qemu = QemuProcess.Start(peer, qemuArgs);
+            if (pin) ProcessRunner.Sh($"taskset -a -p -c 0 {qemu.Pid} >/dev/null");
             var listGet = peer.HasQomListGet;
             var listCommand = listGet ? "qom-list-get" : "qom-list";
 

@@ -3,7 +3,7 @@ using System.Text;
 
 namespace QomFs.Bench;
 
-enum Unit { Seconds, Millis, PerSecond, Megabytes }
+enum Unit { Seconds, Millis, PerSecond, Megabytes, Share }
 
 /// <summary>One row: the samples of its runs, and what it is checked against.</summary>
 sealed record Row(string Name, string Machine, Unit Unit, IReadOnlyList<double> Samples)
@@ -32,6 +32,7 @@ sealed class Table
         Unit.Millis => (value * 1000).ToString(value < 0.01 ? "0.000" : "0.00", CultureInfo.InvariantCulture) + " ms",
         Unit.PerSecond => value.ToString("0", CultureInfo.InvariantCulture) + "/s",
         Unit.Megabytes => (value / (1024 * 1024)).ToString("0.0", CultureInfo.InvariantCulture) + " MB",
+        Unit.Share => (value * 100).ToString("0.#", CultureInfo.InvariantCulture) + "%",
         _ => value.ToString(CultureInfo.InvariantCulture),
     };
 
@@ -55,5 +56,6 @@ sealed class Table
         return sb.ToString();
     }
 
-    public IEnumerable<string> Notes() => _rows.Where(r => r.Note.Length > 0).Select(r => $"- {r.Name} ({r.Machine}, QEMU {r.Qemu}): {r.Note}");
+    public IEnumerable<string> Notes() => _rows.Where(r => r.Note.Length > 0)
+        .Select(r => r.Qemu.Length > 0 ? $"- {r.Name} ({r.Machine}, QEMU {r.Qemu}): {r.Note}" : $"- {r.Name}: {r.Note}");
 }
