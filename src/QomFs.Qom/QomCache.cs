@@ -171,13 +171,9 @@ public sealed class QomCache
         return Fetch.Done;
     }
 
-    static bool TryGetDone<TKey, T>(ICache<TKey, Shared<T>>? cache, TKey key, [NotNullWhen(true)] out T? value) where TKey : notnull
-    {
-        value = default;
-        if (cache is null || !cache.TryGet(key, out var entry) || !entry.Task.IsCompletedSuccessfully) return false;
-        value = entry.Task.Result!;
-        return true;
-    }
+    // Fetched, and not refused (a refusal is Done without a value).
+    static bool TryGetDone<TKey, T>(ICache<TKey, Shared<T>>? cache, TKey key, [NotNullWhen(true)] out T? value) where TKey : notnull =>
+        State(cache, key, out value) == Fetch.Done && value is not null;
 
     /// <summary>Converts text with the property's type and sets it; the cached value is dropped.</summary>
     /// <exception cref="QomValueException">the text does not fit the type; nothing was sent.</exception>

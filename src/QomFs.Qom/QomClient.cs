@@ -28,13 +28,16 @@ public sealed class QomClient(QmpClient qmp)
 
     public async Task<QomProperty[]> ListAsync(string path, CancellationToken cancel = default)
     {
-        var result = await Qmp.ExecuteAsync("qom-list", w => w.WriteString("path"u8, path), cancel: cancel);
+        var result = await Qmp.ExecuteAsync("qom-list", ListArguments(path), cancel: cancel);
         return Decode(result, QomJsonContext.Default.QomPropertyArray, "qom-list");
     }
 
     /// <summary>A property's value as the JSON QEMU returned.</summary>
     public Task<QmpResult> GetAsync(string path, string property, CancellationToken cancel = default) =>
         Qmp.ExecuteAsync("qom-get", GetArguments(path, property), cancel: cancel);
+
+    // One writer per command, for the command and its anticipation alike: a guess is used only if its bytes are the same.
+    static Action<Utf8JsonWriter> ListArguments(string path) => w => w.WriteString("path"u8, path);
 
     static Action<Utf8JsonWriter> GetArguments(string path, string property) => w =>
     {
@@ -56,7 +59,7 @@ public sealed class QomClient(QmpClient qmp)
     /// </summary>
     public void AnticipateListing(string path)
     {
-        if (_hasListGet == false) Qmp.Anticipate("qom-list", w => w.WriteString("path"u8, path));
+        if (_hasListGet == false) Qmp.Anticipate("qom-list", ListArguments(path));
         else if (_hasListGet == true) Qmp.Anticipate("qom-list-get", ListGetArguments([path]));
     }
 
