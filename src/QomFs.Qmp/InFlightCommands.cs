@@ -5,16 +5,21 @@ namespace QomFs.Qmp;
 /// cancel): their late replies still take their turn, and are counted as stray. Once the connection has ended, for
 /// a reason kept here, every command fails with a copy of that reason.
 /// QEMU answers a session's commands in order, so once one has timed out unanswered no later one can be answered
-/// sooner: the session is stalled, and every command waiting fails at once, as does every new one, until the next
-/// reply comes. A frozen QEMU then costs one timeout, however many commands an operation needs.
+/// sooner: the session is stalled, and every command sent after it fails at once, as does every new one, until that
+/// command's late reply comes. A frozen QEMU then costs one timeout, however many commands an operation needs. The
+/// commands sent before it keep their own deadlines: a slow command may still be answered after a quicker one behind
+/// it gave up.
 /// </summary>
 sealed class InFlightCommands
 {
     readonly Lock _gate = new();
     readonly Queue<PendingCommand> _queue = new();
     QmpException? _ended;
-    // Under _gate: why commands fail at once while the oldest one is unanswered past its deadline; null otherwise.
+    // Under _gate: why commands fail at once while one is unanswered past its deadline, and the last such command's
+    // Sequence (the stall ends with its reply); null otherwise.
     string? _stalled;
+    long _stalledUntil;
+    long _sent;
     long _strayReplies;
 
     public bool Ended => Volatile.Read(ref _ended) is not null;
@@ -29,6 +34,7 @@ sealed class InFlightCommands
         {
             if (_ended is not null) throw Copy(_ended);
             if (_stalled is not null) throw new QmpTimeoutException($"{command.Command}: not sent: {_stalled}");
+            command.Sequence = ++_sent;
             _queue.Enqueue(command);
         }
     }
@@ -42,7 +48,7 @@ sealed class InFlightCommands
         {
             if (!_queue.TryDequeue(out command!)) throw new QmpProtocolException("a reply to no command");
             command.Answered = true;
-            _stalled = null;
+            if (command.Sequence >= _stalledUntil) _stalled = null;
         }
         if (!command.Abandoned) return command;
         Interlocked.Increment(ref _strayReplies);
@@ -62,8 +68,8 @@ sealed class InFlightCommands
 
     /// <summary>
     /// Gives up on a command whose deadline passed: false when its reply (or the end of the connection) came first.
-    /// The session is then stalled (see the class remarks): <paramref name="behind"/> are the other commands still
-    /// waiting, given up on too, to fail with <paramref name="why"/>.
+    /// The session is then stalled (see the class remarks): <paramref name="behind"/> are the commands sent after it
+    /// and still waiting, given up on too, to fail with <paramref name="why"/>.
     /// </summary>
     public bool TimedOut(PendingCommand command, string why, out PendingCommand[] behind)
     {
@@ -71,8 +77,8 @@ sealed class InFlightCommands
         {
             behind = [];
             if (!Abandon(command)) return false;
-            _stalled = why;
-            behind = _queue.Where(c => !c.Abandoned).ToArray();
+            if (command.Sequence >= _stalledUntil) (_stalled, _stalledUntil) = (why, command.Sequence);
+            behind = _queue.Where(c => c.Sequence > command.Sequence && !c.Abandoned).ToArray();
             foreach (var c in behind) c.Abandoned = true;
             return true;
         }

@@ -4,6 +4,8 @@ namespace QomFs.Qmp;
 sealed class PendingCommand(string command) : TaskCompletionSource<QmpResult>(TaskCreationOptions.RunContinuationsAsynchronously)
 {
     public string Command { get; } = command;
+    // Its place in the session's order of sending, given when it is queued.
+    public long Sequence { get; set; }
     // Under the InFlightCommands' lock: whichever of the reply and the give-up comes first completes the command.
     public bool Answered { get; set; }
     public bool Abandoned { get; set; }

@@ -4,8 +4,9 @@ using QomFs.Testing;
 namespace QomFs.Qmp.Tests;
 
 /// <summary>
-/// A QEMU stopped with SIGSTOP: once one command has timed out unanswered, every command fails at once, the ones
-/// already waiting and the new ones, until QEMU answers again; then the session works as before.
+/// A QEMU stopped with SIGSTOP: once one command has timed out unanswered, every command sent after it fails at once,
+/// the ones already waiting and the new ones, until QEMU answers it; then the session works as before. A command sent
+/// before it keeps its own deadline.
 /// </summary>
 [Category(Needs.Qemu)]
 [TestFixtureSource(typeof(QemuPeer), nameof(QemuPeer.All))]
@@ -45,5 +46,29 @@ public class FrozenQemuTests(QemuPeer peer)
         var status = (await c.ExecuteAsync("query-status")).ToElement();
         Assert.That(status.GetProperty("status").GetString(), Is.EqualTo("prelaunch"));
         Assert.That(c.IsConnected);
+    }
+
+    [Test]
+    public async Task ACommandSentBeforeOneThatTimedOutKeepsItsOwnDeadline()
+    {
+        using var qemu = QemuProcess.Start(peer);
+        await using var c = await QmpClient.ConnectAsync(QmpAddress.Unix(qemu.QmpSocket), new QmpClientOptions { CommandTimeout = Limit });
+        qemu.Signal(SIGSTOP);
+        Task<QmpResult> slow;
+        try
+        {
+            slow = c.ExecuteAsync("query-status", timeout: TimeSpan.FromSeconds(30));
+            var quick = c.ExecuteAsync("query-name", timeout: Limit / 2);
+            Assert.ThrowsAsync<QmpTimeoutException>(() => quick);
+            Assert.That(slow.IsCompleted, Is.False, "the command ahead still waits for its reply");
+            var later = Assert.ThrowsAsync<QmpTimeoutException>(() => c.ExecuteAsync("query-version"))!;
+            Assert.That(later.Message, Does.Contain("has not answered query-name"));
+        }
+        finally { qemu.Signal(SIGCONT); }
+
+        var status = (await slow.WaitAsync(TimeSpan.FromSeconds(10))).ToElement();
+        Assert.That(status.GetProperty("status").GetString(), Is.EqualTo("prelaunch"));
+        Wait.Until(() => c.StrayReplies == 1, TimeSpan.FromSeconds(10), "query-name's late reply");
+        Assert.That((await c.ExecuteAsync("query-name")).ToElement().ValueKind, Is.EqualTo(System.Text.Json.JsonValueKind.Object));
     }
 }
