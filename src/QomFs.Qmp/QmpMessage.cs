@@ -30,7 +30,7 @@ readonly struct QmpMessage
 
     static QmpMessage ParseCore(ReadOnlySpan<byte> json)
     {
-        var r = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 512 });
+        var r = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = QmpClient.MaxMessageDepth });
         if (!r.Read() || r.TokenType != JsonTokenType.StartObject)
             throw new QmpProtocolException("the server sent something that is not a JSON object");
 

@@ -11,7 +11,7 @@ public readonly struct QmpResult(ReadOnlyMemory<byte> json)
 
     public JsonElement ToElement()
     {
-        using var doc = JsonDocument.Parse(Json);
+        using var doc = JsonDocument.Parse(Json, new JsonDocumentOptions { MaxDepth = QmpClient.MaxMessageDepth });
         return doc.RootElement.Clone();
     }
 

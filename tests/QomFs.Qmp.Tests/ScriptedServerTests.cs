@@ -348,4 +348,33 @@ public class ScriptedServerTests
         Assert.That(events.Reader.TryRead(out var ev) ? ev.Name : null, Is.EqualTo("RESUME"));
         Assert.That(client.IsConnected, Is.True);
     }
+
+    static string Nested(int depth) => new string('[', depth) + new string(']', depth);
+
+    [Test]
+    public async Task MessagesNestedDeepAreParsedWholeOrRefusedAsAProtocolError()
+    {
+        using var server = new ScriptedServer(async c =>
+        {
+            await ScriptedServer.Handshake(c);
+            await c.ReadRequestAsync();
+            await c.SendLineAsync($$$"""{"event": "DEEP", "data": {"a": {{{Nested(100)}}}}, "timestamp": {"seconds": 1, "microseconds": 2}}""");
+            await c.SendLineAsync($$"""{"return": {{Nested(100)}}}""");
+            await c.ReadRequestAsync();
+            await c.SendLineAsync($$$"""{"event": "DEEPER", "data": {"a": {{{Nested(600)}}}}, "timestamp": {"seconds": 1, "microseconds": 2}}""");
+            await c.WaitForCloseAsync(TimeSpan.FromSeconds(5));
+        });
+        await using var client = await Connect(server);
+        using var events = client.SubscribeEvents();
+
+        // Deeper than System.Text.Json's default of 64: the event's data and the result parse as the message did.
+        var result = (await client.ExecuteAsync("x")).ToElement();
+        Assert.That(result.ValueKind, Is.EqualTo(System.Text.Json.JsonValueKind.Array));
+        Assert.That(events.Reader.TryRead(out var deep) ? deep.Data.GetProperty("a").GetArrayLength() : -1, Is.EqualTo(1));
+
+        // Past the client's bound: a typed error that closes the connection, not a crash of the reader thread.
+        var e = Assert.ThrowsAsync<QmpProtocolException>(() => client.ExecuteAsync("y"));
+        Assert.That(e!.Message, Does.Contain("invalid JSON"));
+        Assert.That(client.IsConnected, Is.False);
+    }
 }

@@ -122,7 +122,7 @@ sealed class ShellSession(QmpClient client, ShellOptions options, ShellOutput ou
     public void LogEvent(QmpEvent e)
     {
         if (_log is null) return;
-        using var doc = JsonDocument.Parse(e.Json);
+        using var doc = JsonDocument.Parse(e.Json, new JsonDocumentOptions { MaxDepth = QmpClient.MaxMessageDepth });
         _log.Write(doc.RootElement);
     }
 
