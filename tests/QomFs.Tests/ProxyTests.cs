@@ -59,6 +59,26 @@ public class ProxyTests(QemuPeer peer)
     }
 
     [Test]
+    public void RequestsAreReadAsQemuReadsThemSingleQuotesAndStringsOutsideAnObjectToo()
+    {
+        using var c = new RawQmpClient(Sock);
+        const string NotAnObject = """{"error": {"class": "GenericError", "desc": "QMP input must be a JSON object"}}""";
+        // QEMU's replies to the same bytes, sent to its own socket (7.2 and 11.1 alike).
+        c.Send("\"abc\"");
+        Assert.That(c.Ask("""{"execute": "query-name", "id": 8}"""), Is.EqualTo(NotAnObject));
+        Assert.That(c.Reply(), Is.EqualTo("""{"return": {}, "id": 8}"""), "the request after a string is a request of its own");
+        c.Send("'abc'");
+        Assert.That(c.Ask("""{"execute": "query-name", "id": 9}"""), Is.EqualTo(NotAnObject));
+        Assert.That(c.Reply(), Is.EqualTo("""{"return": {}, "id": 9}"""));
+        Assert.That(c.Ask("{'execute': 'query-name', 'id': 'q'}"), Is.EqualTo("""{"return": {}, "id": "q"}"""));
+        Assert.That(c.Ask("""{"execute": "query-name", "id": "it\'s"}"""), Is.EqualTo("""{"return": {}, "id": "it's"}"""));
+        Assert.That(c.Ask("""{'execute': 'query-name', 'id': 'a"b'}"""), Is.EqualTo("""{"return": {}, "id": "a\"b"}"""));
+        Assert.That(c.Ask("{'execute': 'query-name', 'id': ['x', {'k': 'v}'}]}"), Is.EqualTo("""{"return": {}, "id": ["x", {"k": "v}"}]}"""));
+        Assert.That(c.Ask("{'execute': 'qom-get', 'arguments': {'path': '/machine', 'property': 'type'}}"),
+            Is.EqualTo($$"""{"return": "{{peer.Q35MachineType}}"}"""));
+    }
+
+    [Test]
     public void OurToolsGivenQemusSocketGoThroughTheMountAndEventsReachEveryClientAndTheEventsFile()
     {
         // QEMU's own socket is held by the mount: without the proxy these would wait for a greeting that never comes.

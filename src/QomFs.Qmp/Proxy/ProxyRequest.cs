@@ -19,6 +19,7 @@ sealed class ProxyRequest
 
     public static ProxyRequest Parse(ReadOnlySpan<byte> line)
     {
+        if (QemuJsonExtensions.ToStandard(line) is { } standard) line = standard;
         JsonElement root;
         try
         {
