@@ -59,6 +59,24 @@ public class ProxyTests(QemuPeer peer)
     }
 
     [Test]
+    public async Task AClientsCommandWaitsAsLongAsQemuTakesNotTheMountsTimeout()
+    {
+        using var m = MountedQemu.Start(peer, "timeout=1");
+        using var c = new RawQmpClient(m.P("/.qmp.sock"));
+        const int SIGSTOP = 19, SIGCONT = 18;
+        m.Qemu.Signal(SIGSTOP);
+        try
+        {
+            c.Send("""{"execute": "query-status", "id": "slow"}""");
+            // QEMU stays frozen past the mount's 1 s deadline.
+            await Task.Delay(TimeSpan.FromSeconds(1.5));
+        }
+        finally { m.Qemu.Signal(SIGCONT); }
+        Assert.That(c.Reply(), Does.StartWith("""{"return": {""").And.EndWith("""}, "id": "slow"}"""), "QEMU's own reply, late");
+        Assert.That(c.Ask("""{"execute": "query-name", "id": 2}"""), Is.EqualTo("""{"return": {}, "id": 2}"""));
+    }
+
+    [Test]
     public void RequestsAreReadAsQemuReadsThemSingleQuotesAndStringsOutsideAnObjectToo()
     {
         using var c = new RawQmpClient(Sock);

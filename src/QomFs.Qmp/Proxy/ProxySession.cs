@@ -129,7 +129,10 @@ sealed class ProxySession(Socket socket, QmpProxyOptions options) : IDisposable
             : null;
         try
         {
-            var result = await _qmp.ExecuteAsync(r.Command!, write);
+            // As long as QEMU takes, as on its own socket: a client's slow command (a migration, a memory dump) is
+            // no timeout of ours. Its wait holds up no other client: a command of ours behind it that times out
+            // fails only the commands sent after itself.
+            var result = await _qmp.ExecuteAsync(r.Command!, write, Timeout.InfiniteTimeSpan);
             options.CommandCompleted?.Invoke(r.Command!, arguments);
             return ProxyReplies.Return(result.Json.Span, r.Id);
         }
