@@ -8,7 +8,7 @@ namespace QomFs.Qmp;
 /// sooner: the session is stalled, and every command sent after it fails at once, as does every new one, until that
 /// command's late reply comes. A frozen QEMU then costs one timeout, however many commands an operation needs. The
 /// commands sent before it keep their own deadlines: a slow command may still be answered after a quicker one behind
-/// it gave up.
+/// it gave up. A command without a deadline is never failed for another's: it is sent, and waits its turn.
 /// </summary>
 sealed class InFlightCommands
 {
@@ -33,7 +33,7 @@ sealed class InFlightCommands
         lock (_gate)
         {
             if (_ended is not null) throw Copy(_ended);
-            if (_stalled is not null) throw new QmpTimeoutException($"{command.Command}: not sent: {_stalled}");
+            if (_stalled is not null && !command.WaitsForever) throw new QmpTimeoutException($"{command.Command}: not sent: {_stalled}");
             command.Sequence = ++_sent;
             _queue.Enqueue(command);
         }
@@ -55,12 +55,12 @@ sealed class InFlightCommands
         return null;
     }
 
-    /// <summary>Gives up on a command: false when its reply (or the end of the connection) came first.</summary>
+    /// <summary>Gives up on a command: false when its reply (or the end of the connection) came first, or it was given up on already.</summary>
     public bool Abandon(PendingCommand command)
     {
         lock (_gate)
         {
-            if (command.Answered || _ended is not null) return false;
+            if (command.Answered || command.Abandoned || _ended is not null) return false;
             command.Abandoned = true;
             return true;
         }
@@ -78,7 +78,7 @@ sealed class InFlightCommands
             behind = [];
             if (!Abandon(command)) return false;
             if (command.Sequence >= _stalledUntil) (_stalled, _stalledUntil) = (why, command.Sequence);
-            behind = _queue.Where(c => c.Sequence > command.Sequence && !c.Abandoned).ToArray();
+            behind = _queue.Where(c => c.Sequence > command.Sequence && !c.Abandoned && !c.WaitsForever).ToArray();
             foreach (var c in behind) c.Abandoned = true;
             return true;
         }

@@ -157,7 +157,7 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
     /// <summary>Queues a command and sends it; its reply is then awaited with <see cref="ReplyAsync"/>.</summary>
     PendingCommand Send(string command, Action<Utf8JsonWriter>? writeArguments, TimeSpan limit)
     {
-        var reply = new PendingCommand(command);
+        var reply = new PendingCommand(command) { WaitsForever = limit == Timeout.InfiniteTimeSpan };
         var request = _transport.Encode(command, writeArguments);
         lock (_sendGate)
         {

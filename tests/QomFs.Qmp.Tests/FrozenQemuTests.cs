@@ -71,4 +71,27 @@ public class FrozenQemuTests(QemuPeer peer)
         Wait.Until(() => c.StrayReplies == 1, TimeSpan.FromSeconds(10), "query-name's late reply");
         Assert.That((await c.ExecuteAsync("query-name")).ToElement().ValueKind, Is.EqualTo(System.Text.Json.JsonValueKind.Object));
     }
+
+    [Test]
+    public async Task ACommandWithoutADeadlineIsNeverFailedForAnothersTimeout()
+    {
+        using var qemu = QemuProcess.Start(peer);
+        await using var c = await QmpClient.ConnectAsync(QmpAddress.Unix(qemu.QmpSocket), new QmpClientOptions { CommandTimeout = Limit });
+        qemu.Signal(SIGSTOP);
+        Task<QmpResult> patient, sentDuringTheStall;
+        try
+        {
+            var quick = c.ExecuteAsync("query-name", timeout: Limit / 2);
+            patient = c.ExecuteAsync("query-status", timeout: Timeout.InfiniteTimeSpan);
+            Assert.ThrowsAsync<QmpTimeoutException>(() => quick);
+            Assert.ThrowsAsync<QmpTimeoutException>(() => c.ExecuteAsync("query-version"), "one with a deadline fails at once");
+            sentDuringTheStall = c.ExecuteAsync("query-status", timeout: Timeout.InfiniteTimeSpan);
+            Assert.That((patient.IsCompleted, sentDuringTheStall.IsCompleted), Is.EqualTo((false, false)));
+        }
+        finally { qemu.Signal(SIGCONT); }
+
+        foreach (var t in new[] { patient, sentDuringTheStall })
+            Assert.That((await t.WaitAsync(TimeSpan.FromSeconds(10))).ToElement().GetProperty("status").GetString(), Is.EqualTo("prelaunch"));
+        Assert.That(c.StrayReplies, Is.EqualTo(1), "query-name's late reply");
+    }
 }
