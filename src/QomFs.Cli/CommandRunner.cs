@@ -18,8 +18,11 @@ static class CommandRunner
         catch (Exception e)
         {
             var (code, message) = Describe(e);
-            Console.Out.Flush();
-            Console.Error.WriteLine($"{prog}: {message}");
+            // With standard output or error closed (2>&-) the exit code is all that can still tell.
+            try { Console.Out.Flush(); }
+            catch (Exception e2) when (e2 is IOException or UnauthorizedAccessException) { }
+            try { Console.Error.WriteLine($"{prog}: {message}"); }
+            catch (Exception e2) when (e2 is IOException or UnauthorizedAccessException) { }
             return code;
         }
     }

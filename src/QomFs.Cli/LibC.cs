@@ -35,6 +35,26 @@ internal static unsafe partial class LibC
 
     internal static bool IsTerminal(int fd) => IsATty(fd) == 1;
 
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)] private static partial int FcntlGetFd(int fd, int command);
+    private const int F_GETFD = 1, EBADF = 9, O_RDONLY = 0, O_WRONLY = 1;
+
+    /// <summary>
+    /// Holds each of fds 0, 1 and 2 that the program was started without (<c>qmp-shell &lt;&amp;-</c>) with /dev/null,
+    /// opened for the other direction. Otherwise the next file opened takes that number: the shell would read its
+    /// commands from it (the runtime's /dev/urandom, random commands sent to QEMU), a value would be written into the
+    /// QMP socket. This way each use still fails with EBADF, as on the closed descriptor.
+    /// </summary>
+    internal static void OpenClosedStandardDescriptors()
+    {
+        for (var fd = 0; fd <= 2; fd++)
+        {
+            if (FcntlGetFd(fd, F_GETFD) != -1 || Marshal.GetLastPInvokeError() != EBADF) continue;
+            // The lowest free number: fd itself, as the ones below it are open.
+            var opened = Open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+            if (opened != fd && opened >= 0) Close(opened);
+        }
+    }
+
     /// <summary>Flushes C stdio (readline writes through stdout's FILE buffer) before we write to fd 1 ourselves.</summary>
     internal static void FlushStdio() => FFlush(0);
 

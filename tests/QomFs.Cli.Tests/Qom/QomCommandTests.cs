@@ -234,4 +234,19 @@ public class QomCommandTests(QemuPeer peer)
         }
         finally { _qemu.Signal(18); }
     }
+
+    [Test]
+    public void StartedWithStandardOutputOrErrorClosedItFailsWithItsExitCodeAndWritesNothingElsewhere()
+    {
+        var sock = _qemu.QmpSocket;
+        var get = Qomfs.Named("qom-get");
+        // Output closed: one line on stderr and exit 1, not a value written into whatever took descriptor 1.
+        var r = ProcessRunner.Sh($"exec '{get}' -s '{sock}' /machine.type >&-", TimeSpan.FromSeconds(20));
+        Assert.That((r.ExitCode, r.StdErr), Is.EqualTo((1, "qom-get: cannot write to standard output: Bad file descriptor\n")));
+        // Error closed: the exit code alone tells, and nothing aborts.
+        r = ProcessRunner.Sh($"exec '{get}' -s '{sock}' /machine.no-such 2>&-", TimeSpan.FromSeconds(20));
+        Assert.That((r.ExitCode, r.StdOut), Is.EqualTo((ExitCodes.Refused, "")));
+        // And QEMU got nothing it should not have: the connection is still QEMU's and well.
+        Assert.That(Run("qom-get", "/machine.type").StdOut, Is.EqualTo(peer.Q35MachineType + "\n"));
+    }
 }
