@@ -114,11 +114,14 @@ sealed partial class ShellSyntax
         return null;
     }
 
+    // A name twice in one object is an error when the text is parsed, rather than when the object is first used.
+    static readonly JsonDocumentOptions NoDuplicateNames = new() { AllowDuplicateProperties = false };
+
     static JsonObject ParseJsonObject(string text)
     {
         try
         {
-            return JsonNode.Parse(text) as JsonObject ?? throw new ShellSyntaxException("not a JSON object");
+            return JsonNode.Parse(text, documentOptions: NoDuplicateNames) as JsonObject ?? throw new ShellSyntaxException("not a JSON object");
         }
         catch (JsonException e) { throw new ShellSyntaxException($"invalid JSON: {e.Message}"); }
     }
@@ -210,7 +213,7 @@ sealed partial class ShellSyntax
     {
         if (raw.Length > 0 && raw[0] is '{' or '[')
         {
-            try { return JsonNode.Parse(raw); }
+            try { return JsonNode.Parse(raw, documentOptions: NoDuplicateNames); }
             catch (JsonException e) { throw new ShellSyntaxException($"'{raw}' is not valid JSON: {e.Message}"); }
         }
         if (raw.Contains('"') || raw.Contains('\'')) return JsonValue.Create(Unquote(raw));

@@ -227,4 +227,27 @@ public class ShellPipedTests(QemuPeer peer)
         Assert.That(r.StdErr, Does.Not.Contain("   at "));
         Assert.That(r.ExitCode, Is.EqualTo(3));
     }
+
+    [Test]
+    public void StandardInputClosedIsAReadErrorAndNothingIsSent()
+    {
+        // The runtime opens /dev/urandom before the shell reads: read as input, it sent QEMU random commands for ever.
+        // Twenty times: the shell used to end by waking its closed eventfd, whose number standard error's copy had
+        // taken by then, in about one run of twenty (8 bytes of 0x01 0x00... before the message).
+        for (var i = 0; i < 20; i++)
+        {
+            var r = ProcessRunner.Sh($"exec '{Qomfs.Named("qmp-shell")}' '{_qemu.QmpSocket}' <&-", TimeSpan.FromSeconds(20));
+            Assert.That((r.ExitCode, r.StdErr, r.StdOut), Is.EqualTo((1, "qmp-shell: read: Bad file descriptor\n", "")), $"run {i}");
+        }
+    }
+
+    [Test]
+    public void AJsonObjectWithANameTwiceIsRefusedAndTheShellGoesOn()
+    {
+        var r = Shell("{\"execute\": \"query-status\", \"execute\": \"query-name\"}\nqom-get path=/machine property=type x={\"a\": 1, \"a\": 2}\nquery-name\n");
+        Assert.That(Lines(r.StdOut), Is.EqualTo(new[] { "{\"return\":{}}" }), r.StdErr);
+        Assert.That(r.StdErr, Does.Contain("Error: invalid JSON: Duplicate property 'execute'")
+            .And.Contain("is not valid JSON: Duplicate property 'a'").And.Not.Contain("internal error"));
+        Assert.That(r.ExitCode, Is.EqualTo(1));
+    }
 }
