@@ -99,7 +99,9 @@ public static class ValueCodec
         _ => throw Invalid(name, type, $"'{Shorten(text)}' is not a boolean (true/false, on/off, yes/no, 1/0)"),
     };
 
-    static (Int128 Min, Int128 Max)? IntegerRange(string type) => type switch
+    // QEMU names most integer types as its visitors do (uint64), a few as in C (uint64_t: the x86 machine's
+    // bus-lock-ratelimit); both mean the same range.
+    static (Int128 Min, Int128 Max)? IntegerRange(string type) => (type.EndsWith("_t", StringComparison.Ordinal) ? type[..^2] : type) switch
     {
         "int8" => (sbyte.MinValue, sbyte.MaxValue),
         "int16" => (short.MinValue, short.MaxValue),

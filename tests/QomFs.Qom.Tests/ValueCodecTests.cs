@@ -35,12 +35,15 @@ public class ValueCodecTests
     [TestCase("0xffffffffffffffff", "size", "18446744073709551615")]
     [TestCase("-128", "int8", "-128")]
     [TestCase("+7", "uint16", "7")]
+    [TestCase("0x10", "uint64_t", "16")]
+    [TestCase("-5", "int32_t", "-5")]
     public void Integers(string text, string type, string json) => Assert.That(Parse(text, type), Is.EqualTo(json));
 
     [TestCase("256", "uint8", "out of range")]
     [TestCase("-1", "uint32", "out of range")]
     [TestCase("-129", "int8", "out of range")]
     [TestCase("18446744073709551616", "uint64", "out of range")]
+    [TestCase("-1", "uint64_t", "out of range")]
     [TestCase("9223372036854775808", "int", "out of range")]
     [TestCase("1.5", "int", "not an integer")]
     [TestCase("twelve", "uint32", "not an integer")]

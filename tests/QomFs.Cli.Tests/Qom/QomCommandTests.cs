@@ -94,6 +94,7 @@ public class QomCommandTests(QemuPeer peer)
 
     [TestCase(new[] { "/machine.hpet", "maybe" }, "hpet (bool): 'maybe' is not a boolean")]
     [TestCase(new[] { "/objects/mem0/mem0[0].priority", "-1" }, "priority (uint32): -1 is out of range (0..4294967295)")]
+    [TestCase(new[] { "/machine.bus-lock-ratelimit", "-1" }, "bus-lock-ratelimit (uint64_t): -1 is out of range (0..18446744073709551615)")]
     [TestCase(new[] { "/objects/mem0.prealloc-threads", "-1" }, "GenericError: Parameter 'prealloc-threads' expects uint32_t")]
     [TestCase(new[] { "/machine.type", "x" }, "GenericError: Property '" + MachineType + ".type' is not writable")]
     [TestCase(new[] { "/objects/mem0.policy", "bogus" }, "GenericError: Parameter 'policy' does not accept value 'bogus'")]
