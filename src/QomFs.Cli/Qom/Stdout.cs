@@ -6,8 +6,9 @@ namespace QomFs.Cli.Qom;
 /// File descriptor 1 as a stream of plain write(2) calls, for the one-shot qom commands. The stream from
 /// Console.OpenStandardOutput sets up .NET's terminal and signal handling (a thread of its own) at its first write,
 /// which a command that only prints a value pays at every start for nothing. Like that stream, it takes a reader
-/// that went away (EPIPE) for success, and waits when the descriptor is non-blocking and full. Asynchronous writes
-/// complete synchronously: they must not hand work to the thread pool either.
+/// that went away (EPIPE) for success, but it stops the command there (<see cref="ReaderGoneException"/>): nothing
+/// more is asked of QEMU for a reader that is gone (<c>qom-tree / | head -1</c>). It waits when the descriptor is
+/// non-blocking and full. Asynchronous writes complete synchronously: they must not hand work to the thread pool either.
 /// </summary>
 sealed class Stdout : Stream
 {
@@ -22,8 +23,8 @@ sealed class Stdout : Stream
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         var errno = LibC.WriteAll(Descriptor, buffer);
-        if (errno is not (0 or LibC.EPIPE))
-            throw new IOException($"cannot write to standard output: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
+        if (errno == LibC.EPIPE) throw new ReaderGoneException();
+        if (errno != 0) throw new IOException($"cannot write to standard output: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
     }
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
@@ -46,3 +47,6 @@ sealed class Stdout : Stream
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
 }
+
+/// <summary>Standard output's reader went away: the command stops, and exits as if it had finished.</summary>
+sealed class ReaderGoneException() : IOException("standard output's reader went away");
