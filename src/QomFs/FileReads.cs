@@ -25,8 +25,9 @@ sealed class FileReads(QomCache cache, FetchRecord fetches, EntryResolver entrie
     // chunks is never torn.
     readonly ConcurrentDictionary<ulong, byte[]> _snapshots = new();
     long _nextHandle;
-    // Page cache: values longer than the kernel asked for at offset 0, so that later pages come from the same value.
-    readonly ConcurrentDictionary<string, byte[]> _longValues = new(StringComparer.Ordinal);
+    // Page cache: values longer than the kernel asked for at offset 0, so that later pages come from the same value,
+    // as long as that value is the cache's (not expired, set or invalidated since).
+    readonly ConcurrentDictionary<string, (QomEntry Entry, byte[] Text)> _longValues = new(StringComparer.Ordinal);
 
     /// <summary>Direct I/O: a new open file, with no snapshot yet.</summary>
     public ulong Open()
@@ -53,8 +54,13 @@ sealed class FileReads(QomCache cache, FetchRecord fetches, EntryResolver entrie
 
     ValueTask<int> PageRead(string path, ulong offset, Memory<byte> buffer)
     {
-        // Later pages of a long value come from the value its first page came from.
-        if (offset != 0 && _longValues.TryGetValue(path, out var text)) return new(Copy(text, offset, buffer.Span));
+        // Later pages of a long value come from the value its first page came from, while the cache still holds it.
+        if (offset != 0 && _longValues.TryGetValue(path, out var first))
+        {
+            if (cache.TryGetCachedText(first.Entry.Owner, first.Entry.Name, out var current) && ReferenceEquals(current, first.Text))
+                return new(Copy(first.Text, offset, buffer.Span));
+            _longValues.TryRemove(KeyValuePair.Create(path, first));
+        }
         var entry = entries.ResolveFile(path);
         pages?.Read(entry);
         return new(InlineContinuations.Run(() => PageReadAsync(entry, offset, buffer)));
@@ -83,7 +89,7 @@ sealed class FileReads(QomCache cache, FetchRecord fetches, EntryResolver entrie
         // The size the kernel may have: the last value's length, or one page if none was read yet.
         var believed = fetches.TryLastFetch(entry.Owner, entry.Name, out var last, out _) ? last.Length : QomFileSystem.UnreadSize;
         var text = await FetchAsync(entry);
-        if (text.Length > (long)offset + buffer.Length) _longValues[entry.Path] = text;
+        if (text.Length > (long)offset + buffer.Length) _longValues[entry.Path] = (entry, text);
         else _longValues.TryRemove(entry.Path, out _);
         // A value longer than that would end early: make the kernel ask for the attributes again, which now give
         // the value's length, before it reads on.

@@ -12,7 +12,10 @@ namespace QomFs;
 /// <param name="set">sets a value (a QMP task); its failure becomes the write's errno via <see cref="ErrnoMapping.ForWrite"/>.</param>
 /// <param name="maxBytes">the largest value a write may set; more is EFBIG.</param>
 /// <param name="time">the clock of the hold timers.</param>
-sealed class HeldWrites(Func<QomEntry, byte[], Task> set, FailureLog failures, int maxBytes, TimeProvider time)
+/// <param name="setAfterItsWrite">a held value was set once its hold ran out, after its write had returned: the
+/// kernel may have cached the file's old contents meanwhile (a read during the hold), and must forget them.</param>
+sealed class HeldWrites(Func<QomEntry, byte[], Task> set, FailureLog failures, int maxBytes, TimeProvider time,
+    Action<string> setAfterItsWrite)
 {
     /// <summary>How long a held write waits for the write that continues it.</summary>
     public static readonly TimeSpan HoldTime = TimeSpan.FromMilliseconds(100);
@@ -50,7 +53,11 @@ sealed class HeldWrites(Func<QomEntry, byte[], Task> set, FailureLog failures, i
             {
                 var waiting = new Held(value, entry);
                 _held[path] = waiting;
-                waiting.Timer = time.CreateTimer(_ => SetHeld(path, waiting), null, HoldTime, Timeout.InfiniteTimeSpan);
+                waiting.Timer = time.CreateTimer(_ =>
+                {
+                    // On the timer's thread, no FUSE callback: the kernel may be told about this very file.
+                    if (SetHeld(path, waiting)) setAfterItsWrite(path);
+                }, null, HoldTime, Timeout.InfiniteTimeSpan);
                 return data.Length;
             }
             var errno = Set(entry, value);
@@ -83,15 +90,16 @@ sealed class HeldWrites(Func<QomEntry, byte[], Task> set, FailureLog failures, i
         return held;
     }
 
-    // A held value that nothing continued (or, if given, that very one): set it now. Its writer may have closed the
-    // file already, so an error can only be logged.
-    void SetHeld(string path, Held? only = null)
+    // A held value that nothing continued (or, if given, that very one): set it now; false if there was none. Its
+    // writer may have closed the file already, so an error can only be logged.
+    bool SetHeld(string path, Held? only = null)
     {
         lock (_gate)
         {
-            if (!_held.TryGetValue(path, out var held) || (only is not null && held != only)) return;
+            if (!_held.TryGetValue(path, out var held) || (only is not null && held != only)) return false;
             TakeHeld(path);
             Set(held.Entry, held.Value);
+            return true;
         }
     }
 

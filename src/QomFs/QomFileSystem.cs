@@ -62,7 +62,7 @@ public sealed class QomFileSystem : IFuseFileSystem
         _pages = cache.Ttl > TimeSpan.Zero ? new ListedValuePages(cache, fetches, () => Mount) : null;
         _reads = new FileReads(cache, fetches, _entries, failures, path => Mount?.Invalidate(path, attributesOnly: true), _pages);
         _writes = new HeldWrites((entry, value) => cache.SetTextAsync(entry.Owner, entry.Property!, value), failures,
-            options.MaxWriteBytes, TimeProvider.System);
+            options.MaxWriteBytes, TimeProvider.System, path => Mount?.Invalidate(path));
         _xattrs = new ExtendedAttributes(cache);
     }
 

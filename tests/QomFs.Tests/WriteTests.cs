@@ -9,6 +9,7 @@ namespace QomFs.Tests;
 [TestFixtureSource(typeof(QemuPeer), nameof(QemuPeer.All))]
 public class WriteTests(QemuPeer peer)
 {
+    const int Page = 4096;
     MountedQemu _m = null!;
 
     [OneTimeSetUp] public void Start() => _m = MountedQemu.Start(peer);
@@ -110,6 +111,34 @@ public class WriteTests(QemuPeer peer)
         Assert.That(Posix.Write(_m.P("/machine/phandle-start"), "5\n"), Is.EqualTo(0));
         Assert.That(await _m.Raw("/machine", "phandle-start"), Is.EqualTo("5"));
         Assert.That(Refusals(), Is.EqualTo(refusals + 1), "the held value was tried (and refused) first, not dropped");
+    }
+
+    [Test]
+    public async Task AHeldValueReadDuringItsHoldReadsFreshOnceSet()
+    {
+        // A TTL far longer than the wait below: only the daemon telling the kernel can make the new value show.
+        using var m = MountedQemu.Start(peer, "cache_ttl=60");
+        var file = m.P("/machine/dt-compatible");
+        Assert.That(Posix.Write(file, "hello\n"), Is.EqualTo(0));
+        Assert.That(File.ReadAllText(file), Is.EqualTo("hello\n"));
+        var page = new string('y', Page - 1) + "\n";
+        Assert.That(Posix.Write(file, page), Is.EqualTo(0), "one whole page: held");
+        File.ReadAllText(file); // within the hold: the kernel caches what it reads, the old value
+        await Wait.UntilAsync(() => Task.FromResult(File.ReadAllText(file) == page), TimeSpan.FromSeconds(5), "the held value through the mount");
+        Assert.That(await m.Raw("/machine", "dt-compatible"), Is.EqualTo("\"" + page[..^1] + "\""));
+    }
+
+    [Test]
+    public void ALongValuesLaterPagesComeFromTheValueNowSet()
+    {
+        using var m = MountedQemu.Start(peer, "cache_ttl=60");
+        var file = m.P("/machine/dt-compatible");
+        Assert.That(Posix.Write(file, new string('B', 30000)), Is.EqualTo(0));
+        var bytes = new byte[5];
+        using (var h = File.OpenHandle(file)) RandomAccess.Read(h, bytes.AsSpan(0, 3), 0); // the first pages only
+        Assert.That(Posix.Write(file, new string('C', 30000)), Is.EqualTo(0));
+        using (var h = File.OpenHandle(file)) RandomAccess.Read(h, bytes, 7 * Page);
+        Assert.That(Encoding.ASCII.GetString(bytes), Is.EqualTo("CCCCC"), "not the tail of the value read before");
     }
 
     [Test]

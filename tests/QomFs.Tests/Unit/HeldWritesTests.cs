@@ -16,6 +16,8 @@ public class HeldWritesTests
 
     readonly FakeTime _time = new();
     readonly List<string> _set = [];
+    // What the kernel was told to forget: files set after their write had returned.
+    readonly List<string> _invalidated = [];
     readonly StringWriter _log = new();
     Func<byte[], Exception?> _failure = _ => null;
 
@@ -23,7 +25,7 @@ public class HeldWritesTests
     {
         _set.Add(entry.Path + "=" + Encoding.UTF8.GetString(value));
         return _failure(value) is { } e ? Task.FromException(e) : Task.CompletedTask;
-    }, new FailureLog(new DaemonLog(_log)), maxBytes, _time);
+    }, new FailureLog(new DaemonLog(_log)), maxBytes, _time, _invalidated.Add);
 
     static byte[] Text(string s) => Encoding.UTF8.GetBytes(s);
 
@@ -45,8 +47,10 @@ public class HeldWritesTests
         Assert.That(writes.Write(File, 0, Text(Pages(1)), append: false), Is.EqualTo(Page));
         _time.Advance(HeldWrites.HoldTime - TimeSpan.FromMilliseconds(1));
         Assert.That(_set, Is.Empty, "held");
+        Assert.That(_invalidated, Is.Empty);
         _time.Advance(TimeSpan.FromMilliseconds(1));
         Assert.That(_set, Is.EqualTo(new[] { Path + "=" + Pages(1) }));
+        Assert.That(_invalidated, Is.EqualTo(new[] { Path }), "a read during the hold may have cached the old value");
     }
 
     [Test]
