@@ -80,8 +80,11 @@ public static class ValueCodec
     {
         if (text.EndsWith('\n')) text = text[..^1];
         if (type is "str" or "string" || QomProperty.KindOf(type) == QomPropertyKind.Link) return JsonString(text);
-        if (type == "bool") return ParseBool(text.Trim(), type, propertyName);
-        if (IntegerRange(type) is var (min, max)) return ParseInteger(text.Trim(), type, propertyName, min, max);
+        // A list or an object is JSON whatever the type says: a few list properties are typed by their items
+        // (memory backends' host-nodes is "int" and holds a list), and what cat printed must be accepted back.
+        var structured = text.TrimStart() is ['[' or '{', ..];
+        if (type == "bool" && !structured) return ParseBool(text.Trim(), type, propertyName);
+        if (IntegerRange(type) is var (min, max) && !structured) return ParseInteger(text.Trim(), type, propertyName, min, max);
         return ParseJson(text, type, propertyName);
     }
 

@@ -37,6 +37,8 @@ public class ValueCodecTests
     [TestCase("+7", "uint16", "7")]
     [TestCase("0x10", "uint64_t", "16")]
     [TestCase("-5", "int32_t", "-5")]
+    [TestCase("[0, 1]", "int", "[0,1]")]
+    [TestCase(" []\n", "uint16", "[]")]
     public void Integers(string text, string type, string json) => Assert.That(Parse(text, type), Is.EqualTo(json));
 
     [TestCase("256", "uint8", "out of range")]

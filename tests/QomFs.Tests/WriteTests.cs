@@ -23,6 +23,7 @@ public class WriteTests(QemuPeer peer)
     [TestCase("echo 'a string with spaces' > machine/dt-compatible", "/machine", "dt-compatible", "\"a string with spaces\"")]
     [TestCase("echo bind | tee objects/mem0/policy >/dev/null", "/objects/mem0", "policy", "\"bind\"")]
     [TestCase("echo yes > objects/mem0/merge", "/objects/mem0", "merge", "true")]
+    [TestCase("echo '[0]' > objects/mem0/host-nodes", "/objects/mem0", "host-nodes", "[0]")]
     public async Task EchoSetsThroughTheCodec(string script, string path, string property, string json)
     {
         var r = Sh(script);
