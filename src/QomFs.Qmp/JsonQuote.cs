@@ -8,8 +8,12 @@ namespace QomFs.Qmp;
 /// <summary>A string as a JSON string literal, escaped as little as QEMU escapes its own (UTF-8 left as it is).</summary>
 static class JsonQuote
 {
-    /// <summary>Escaping as QEMU's: only what JSON requires; for the requests, replies and greetings this library writes.</summary>
-    public static readonly JsonWriterOptions Relaxed = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    /// <summary>
+    /// Escaping as QEMU's: only what JSON requires; for the requests, replies and greetings this library writes. As
+    /// deep as QEMU's parser takes (1024; the writer's default is 1000), so that a proxy client's request QEMU would
+    /// take can be written again.
+    /// </summary>
+    public static readonly JsonWriterOptions Relaxed = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, MaxDepth = 1024 };
 
     public static string Of(string s)
     {

@@ -94,6 +94,9 @@ public class ProxyTests(QemuPeer peer)
         Assert.That(c.Ask("{'execute': 'query-name', 'id': ['x', {'k': 'v}'}]}"), Is.EqualTo("""{"return": {}, "id": ["x", {"k": "v}"}]}"""));
         Assert.That(c.Ask("{'execute': 'qom-get', 'arguments': {'path': '/machine', 'property': 'type'}}"),
             Is.EqualTo($$"""{"return": "{{peer.Q35MachineType}}"}"""));
+        // Nested deeper than .NET writes by default, not as deep as QEMU refuses: QEMU's own answer.
+        Assert.That(c.Ask($"{{\"execute\": \"query-name\", \"arguments\": {{\"x\": {new string('[', 1010)}{new string(']', 1010)}}}}}"),
+            Is.EqualTo("""{"error": {"class": "GenericError", "desc": "Parameter 'x' is unexpected"}}"""));
     }
 
     [Test]

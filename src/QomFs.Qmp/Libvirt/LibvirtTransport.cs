@@ -54,9 +54,11 @@ public sealed class LibvirtTransport : IQmpTransport
         // virConnectOpen blocks (for a remote URI, as long as ssh takes); it runs beside the caller's deadline.
         var open = Task.Run(() => Open(address, watch), CancellationToken.None);
         try { return await open.WaitAsync(timeout, cancel); }
-        catch (TimeoutException)
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
+            // Given up on, timed out or cancelled: the connection it may still make is closed when it comes.
             _ = open.ContinueWith(t => t.Result.Dispose(), TaskContinuationOptions.OnlyOnRanToCompletion);
+            if (e is OperationCanceledException) throw;
             throw new QmpTimeoutException($"cannot connect to {address}: libvirt did not answer within {timeout.TotalSeconds:0.###} s");
         }
     }
@@ -192,16 +194,28 @@ public sealed class LibvirtTransport : IQmpTransport
     {
         if (From(opaque) is not { } t || name is null) return;
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(128);
-        using (var w = new Utf8JsonWriter(buffer))
+        // Nothing may be thrown back into libvirt's C: an event that cannot be written ends the connection, as a
+        // malformed event does on a socket. The data goes unchecked: the client parses it as QEMU's own.
+        try
         {
+            using var w = new Utf8JsonWriter(buffer, JsonQuote.Relaxed);
             w.WriteStartObject();
             w.WriteString("event"u8, new ReadOnlySpan<byte>(name, (int)strlen(name)));
-            if (details is not null) { w.WritePropertyName("data"u8); w.WriteRawValue(new ReadOnlySpan<byte>(details, (int)strlen(details))); }
+            if (details is not null)
+            {
+                w.WritePropertyName("data"u8);
+                w.WriteRawValue(new ReadOnlySpan<byte>(details, (int)strlen(details)), skipInputValidation: true);
+            }
             w.WriteStartObject("timestamp"u8);
             w.WriteNumber("seconds"u8, seconds);
             w.WriteNumber("microseconds"u8, micros);
             w.WriteEndObject();
             w.WriteEndObject();
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            t.Fail($"libvirt sent an event that cannot be written as JSON: {e.Message}");
+            return;
         }
         t.TryQueue(buffer.WrittenSpan.ToArray(), null);
     }
