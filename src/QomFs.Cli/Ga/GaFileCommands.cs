@@ -21,18 +21,21 @@ static class GaFileCommands
         var local = Path.GetFullPath(args[1]);
         if (Directory.Exists(local)) local = Path.Combine(local, Path.GetFileName(args[0].TrimEnd('/')));
         var client = await context.ConnectAsync();
-        // Into a temporary file beside the target, renamed at the end: a failed copy leaves no half file behind.
+        // Into a temporary file beside the target, renamed at the end: a failed or interrupted copy leaves no half
+        // file behind.
         var partial = $"{local}.part-{Environment.ProcessId}";
         long copied;
+        using var interruption = new Interruption();
         try
         {
             await using (var file = new FileStream(partial, FileMode.CreateNew, FileAccess.Write))
-                copied = await client.CopyFromGuestAsync(args[0], file);
+                copied = await client.CopyFromGuestAsync(args[0], file, cancel: interruption.Token);
             File.Move(partial, local, overwrite: true);
         }
-        catch
+        catch (Exception e)
         {
             File.Delete(partial);
+            if (e is OperationCanceledException && interruption.Token.IsCancellationRequested) return Interrupted(context, interruption);
             throw;
         }
         Report(context, copied, args[0], local);
@@ -47,6 +50,12 @@ static class GaFileCommands
         var copied = await client.CopyToGuestAsync(file, args[1]);
         Report(context, copied, args[0], args[1]);
         return ExitCodes.Ok;
+    }
+
+    static int Interrupted(GaContext context, Interruption interruption)
+    {
+        Console.Error.WriteLine($"{context.Prog}: interrupted");
+        return interruption.ExitCode;
     }
 
     static void Report(GaContext context, long bytes, string from, string to)

@@ -108,6 +108,25 @@ public class GaCliTests(QemuPeer peer)
     }
 
     [Test]
+    public void AnInterruptedGetLeavesNoHalfFileBehind()
+    {
+        using var agent = QemuGaProcess.Start(peer); // its own: nothing else depends on how it takes a client gone mid-copy
+        var big = Path.Combine(agent.Directory, "big.bin");
+        using (var f = File.Create(big)) f.SetLength(256L << 20);
+        var dir = TempPaths.NewDirectory("ga-interrupted");
+        try
+        {
+            using var get = ProcessRunner.Start(Qomfs.Named("qemu-ga-client"), ["--address", agent.SocketPath, "get", big, Path.Combine(dir, "out")]);
+            Wait.Until(() => Directory.GetFiles(dir, "*.part-*").Any(p => new FileInfo(p).Length > 0), TimeSpan.FromSeconds(20), "the copy under way");
+            Assert.That(ProcessRunner.Sh($"kill -INT {get.Id}").ExitCode, Is.Zero);
+            var r = ProcessRunner.Finish(get, TimeSpan.FromSeconds(20));
+            Assert.That((r.ExitCode, r.StdErr), Is.EqualTo((130, "qemu-ga-client: interrupted\n")));
+            Assert.That(Directory.GetFileSystemEntries(dir), Is.Empty, "no half file");
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Test]
     public void IfconfigShowsLoopback()
     {
         var r = Ga("ifconfig");
