@@ -73,6 +73,15 @@ static class GaCommand
             Console.Out.WriteLine($"usage: {prog} [OPTIONS] {name} {command.Args}".TrimEnd());
             return ExitCodes.Ok;
         }
+        // The options may follow the command too, as with upstream's argparse (`ping --address SOCK`); not exec's,
+        // whose own options and the guest's command line follow it.
+        if (name != "exec" && rest.Any(a => a.StartsWith('-')))
+        {
+            if (parser.Parse(rest) is not { } after) return ExitCodes.Ok;
+            foreach (var option in (string[])["--address", "--timeout", "--json"])
+                foreach (var value in after.GetAll(option)) parsed.Set(option, value);
+            rest = [.. after.Positionals];
+        }
         var context = new GaContext(prog, name, command.Args, parsed.Get("--address"),
             Seconds.Option(parsed.Get("--timeout"), QgaClientOptions.Default.Timeout), parsed.Has("--json"));
         try

@@ -108,6 +108,18 @@ public class GaCliTests(QemuPeer peer)
     }
 
     [Test]
+    public void OptionsMayFollowTheCommandAsUpstreamTakesThem()
+    {
+        var ping = Qomfs.Run("qemu-ga-client", ["ping", "--address", _agent.SocketPath], TimeSpan.FromSeconds(30));
+        Assert.That((ping.ExitCode, ping.StdErr), Is.EqualTo((0, "")));
+        var info = Qomfs.Run("qemu-ga-client", ["info", $"--address={_agent.SocketPath}", "--json"], TimeSpan.FromSeconds(30));
+        Assert.That(info.ExitCode, Is.EqualTo(0), info.StdErr);
+        Assert.That(info.StdOut, Does.StartWith("{\"version\": "), "--json after the command applies");
+        var negative = Qomfs.Run("qemu-ga-client", ["ping", "--address", _agent.SocketPath, "-1"], TimeSpan.FromSeconds(30));
+        Assert.That(negative.StdErr, Does.Not.Contain("unknown option"), "a negative number is still an argument");
+    }
+
+    [Test]
     public void AnInterruptedGetLeavesNoHalfFileBehind()
     {
         using var agent = QemuGaProcess.Start(peer); // its own: nothing else depends on how it takes a client gone mid-copy
