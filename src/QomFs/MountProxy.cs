@@ -53,6 +53,17 @@ sealed class MountProxy(QmpProxy proxy, string mountPoint) : IDisposable
                 cache.InvalidateValue(path, property);
                 mount?.Invalidate(QomPath.Combine(path, property));
                 break;
+            case "device_add":
+                // The device's own directory, and links to it from its bus and elsewhere that the cache cannot
+                // name: all of the cache goes. The kernel forgets where the new directory goes.
+                cache.Clear();
+                if (String(args, "id") is { } device)
+                {
+                    mount?.InvalidateEntry("/machine/peripheral", device);
+                    mount?.Invalidate("/machine/peripheral");
+                }
+                else mount?.Invalidate("/machine/peripheral-anon");
+                break;
             case "object-add" or "object-del" when String(args, "id") is { } id:
                 cache.InvalidateSubtree("/objects/" + id);
                 mount?.InvalidateEntry("/objects", id);

@@ -138,6 +138,21 @@ public class ProxyTests(QemuPeer peer)
     }
 
     [Test]
+    public void ADeviceAddedThroughTheProxyShowsInTheMountAtOnce()
+    {
+        // A TTL far longer than the test: only the proxy telling the cache and the kernel can show the device.
+        using var m = MountedQemu.Start(peer, "cache_ttl=60", "-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1");
+        var peripheral = m.P("/machine/peripheral");
+        Assert.That(Directory.GetFileSystemEntries(peripheral).Select(Path.GetFileName), Does.Not.Contain("netx"));
+        Assert.That(Directory.Exists(Path.Combine(peripheral, "netx")), Is.False, "looked up, and not there");
+        using var c = new RawQmpClient(m.P("/.qmp.sock"));
+        Assert.That(c.Ask("""{"execute": "device_add", "arguments": {"driver": "virtio-net-pci", "bus": "rp1", "id": "netx"}}"""),
+            Is.EqualTo("""{"return": {}}"""));
+        Assert.That(Directory.GetFileSystemEntries(peripheral).Select(Path.GetFileName), Does.Contain("netx"));
+        Assert.That(File.ReadAllText(Path.Combine(peripheral, "netx", "type")), Is.EqualTo("virtio-net-pci\n"));
+    }
+
+    [Test]
     public void BadClientsLeaveTheMountAndOthersWorkingAndNothingLeaks()
     {
         using (var warm = new RawQmpClient(Sock)) warm.Ask("""{"execute": "query-name"}""");
