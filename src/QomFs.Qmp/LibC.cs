@@ -8,7 +8,8 @@ namespace QomFs.Qmp;
 /// </summary>
 internal static unsafe partial class LibC
 {
-    internal const int EINTR = 4, EAGAIN = 11, ENOENT = 2;
+    internal const int EINTR = 4, EAGAIN = 11, ENOENT = 2, ECONNREFUSED = 111;
+    internal const int O_RDONLY_NONBLOCK_CLOEXEC = 0x800 | 0x80000;
     internal const int AF_UNIX = 1, AF_VSOCK = 40, SOCK_STREAM = 1, SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000;
     internal const int SHUT_RDWR = 2, MSG_NOSIGNAL = 0x4000, MSG_DONTWAIT = 0x40;
     internal const short POLLIN = 1, POLLOUT = 4;
@@ -66,4 +67,5 @@ internal static unsafe partial class LibC
     [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)] internal static partial int Poll(PollFd* fds, nuint count, int timeout);
     [LibraryImport("libc", EntryPoint = "shutdown")] internal static partial int Shutdown(int fd, int how);
     [LibraryImport("libc", EntryPoint = "close")] internal static partial int Close(int fd);
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8)] internal static partial int Open(string path, int flags);
 }

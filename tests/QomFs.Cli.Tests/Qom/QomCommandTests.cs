@@ -222,6 +222,29 @@ public class QomCommandTests(QemuPeer peer)
     }
 
     [Test]
+    public void APathThatIsNoSocketSaysSoAndOneNobodyListensOnIsRefused()
+    {
+        var dir = TempPaths.NewDirectory("not-socket");
+        var file = Path.Combine(dir, "file");
+        File.WriteAllText(file, "");
+        Assert.That(ProcessRunner.Sh($"mkfifo '{dir}/fifo'").ExitCode, Is.Zero);
+        foreach (var path in new[] { file, dir, Path.Combine(dir, "fifo") })
+        {
+            var r = Qomfs.Run("qom-get", ["-s", path, "/machine.hpet"], TimeSpan.FromSeconds(20));
+            Assert.That((r.ExitCode, r.StdErr), Is.EqualTo((3, $"qom-get: cannot connect to {path}: not a socket\n")));
+        }
+        // A socket that nobody listens on (bound, never listening): connect(2)'s own word for it.
+        var stale = Path.Combine(dir, "stale.sock");
+        using (var s = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified))
+        {
+            s.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(stale));
+            var refused = Qomfs.Run("qom-get", ["-s", stale, "/machine.hpet"], TimeSpan.FromSeconds(20));
+            Assert.That((refused.ExitCode, refused.StdErr), Is.EqualTo((3, $"qom-get: cannot connect to {stale}: Connection refused\n")));
+        }
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Test]
     public void AFrozenQemuTimesOutWithExitThree()
     {
         _qemu.Signal(19);
