@@ -266,7 +266,9 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
         var stalled = $"{Address} has not answered {reply.Command} for {seconds}";
         // Without a reader thread nobody would see the answer that ends a stall: each command waits its own deadline.
         if (!(Options.ReaderThread ? _inFlight.TimedOut(reply, stalled, out behind) : _inFlight.Abandon(reply))) return;
-        reply.TrySetException(new QmpTimeoutException($"{reply.Command}: no reply from {Address} within {seconds}"));
+        // Without a reader the negotiation's reply is read with the first command's: it is the one missing if unanswered.
+        var missing = _negotiation is { Task.IsCompleted: false } ? "qmp_capabilities" : reply.Command;
+        reply.TrySetException(new QmpTimeoutException($"{missing}: no reply from {Address} within {seconds}"));
         foreach (var b in behind) b.TrySetException(new QmpTimeoutException($"{b.Command}: no reply: {stalled}"));
     }
 

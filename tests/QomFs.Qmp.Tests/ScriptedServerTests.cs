@@ -152,6 +152,19 @@ public class ScriptedServerTests
     }
 
     [Test]
+    public async Task WithoutAReaderAnUnansweredNegotiationIsNamedAsTheCommandMissingItsReply()
+    {
+        using var server = new ScriptedServer(async c =>
+        {
+            await c.SendLineAsync(ScriptedServer.Greeting());
+            await c.WaitForCloseAsync(TimeSpan.FromSeconds(10));
+        });
+        await using var client = await Connect(server, new QmpClientOptions { ReaderThread = false, CommandTimeout = TimeSpan.FromMilliseconds(150) });
+        var e = Assert.ThrowsAsync<QmpTimeoutException>(() => client.ExecuteAsync("qom-get"));
+        Assert.That(e!.Message, Does.StartWith("qmp_capabilities: no reply from "));
+    }
+
+    [Test]
     public async Task SilenceInsteadOfAGreetingIsATimeout()
     {
         using var server = new ScriptedServer(c => c.WaitForCloseAsync(TimeSpan.FromSeconds(10)));
