@@ -8,6 +8,9 @@ namespace QomFs.Qmp;
 /// Shared by the QMP and guest-agent clients: both protocols frame one JSON object per line. It reads with poll(2)
 /// and recv(2) on the calling thread (<see cref="RawSocket"/>): no socket engine, no hop through the thread pool.
 /// </summary>
+/// <summary>Looks at bytes about to be discarded (and may throw to refuse them).</summary>
+delegate void Inspector(ReadOnlySpan<byte> bytes);
+
 sealed class MessageReader(SafeHandle handle, int maxMessageBytes)
 {
     byte[] _buffer = new byte[64 * 1024];
@@ -38,11 +41,12 @@ sealed class MessageReader(SafeHandle handle, int maxMessageBytes)
     /// the reply to guest-sync-delimited, so that whatever a previous client left in the channel can be skipped.
     /// Returns false at end of stream.
     /// </summary>
-    public bool DiscardThrough(byte marker, long deadline, CancellationToken cancel = default)
+    public bool DiscardThrough(byte marker, long deadline, CancellationToken cancel = default, Inspector? inspect = null)
     {
         while (true)
         {
             var at = Array.IndexOf(_buffer, marker, _start, _end - _start);
+            inspect?.Invoke(_buffer.AsSpan(_start, (at >= 0 ? at : _end) - _start));
             if (at >= 0) { _start = at + 1; return true; }
             _start = _end = 0;
             if (!Fill(deadline, cancel)) return false;

@@ -163,13 +163,21 @@ public sealed class QgaClient : IAsyncDisposable, IDisposable
     QmpTimeoutException TimedOut(string command, TimeSpan limit) =>
         new($"{command}: no reply from the guest agent at {Address} within {limit.TotalSeconds:0.###} s");
 
+    // QEMU's monitor greets at once, and never sends the delimiter the sync waits for: say so rather than time out.
+    Inspector NotQmp => _notQmp ??= bytes =>
+    {
+        if (bytes.IndexOf("{\"QMP\":"u8) >= 0)
+            throw new QmpProtocolException($"the guest agent address {Address} leads to a QEMU monitor (QMP), not to a guest agent");
+    };
+    Inspector? _notQmp;
+
     void Sync(long deadline, CancellationToken cancel)
     {
         var id = Random.Shared.NextInt64(1, int.MaxValue);
         _connection.Send(Encode("guest-sync-delimited", w => w.WriteNumber("id"u8, id), null, delimit: true), deadline);
         while (true)
         {
-            if (!Reader.DiscardThrough(Delimiter, deadline, cancel)) throw ClosedBy("guest-sync-delimited");
+            if (!Reader.DiscardThrough(Delimiter, deadline, cancel, NotQmp)) throw ClosedBy("guest-sync-delimited");
             var line = Reader.ReadMessage(deadline, cancel) ?? throw ClosedBy("guest-sync-delimited");
             if (IsSyncReply(AfterLastDelimiter(line.Span), id)) break;
             Interlocked.Increment(ref _staleReplies);

@@ -119,6 +119,17 @@ public class GaCliTests(QemuPeer peer)
         Assert.That(negative.StdErr, Does.Not.Contain("unknown option"), "a negative number is still an argument");
     }
 
+    [Test, Category(Needs.Qemu)]
+    public void QemusMonitorSocketIsNamedForWhatItIsAtOnce()
+    {
+        using var qemu = QemuProcess.Start(peer);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var r = Qomfs.Run("qemu-ga-client", ["--address", qemu.QmpSocket, "--timeout", "10", "info"], TimeSpan.FromSeconds(30));
+        Assert.That((r.ExitCode, r.StdErr), Is.EqualTo((3,
+            $"qemu-ga-client: the guest agent address {qemu.QmpSocket} leads to a QEMU monitor (QMP), not to a guest agent\n")));
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)), "not after the 10 s timeout");
+    }
+
     [Test]
     public void AnInterruptedGetLeavesNoHalfFileBehind()
     {
