@@ -5,6 +5,10 @@ public static class QomPath
 {
     public const string Root = "/";
 
+    /// <summary>An absolute path as QEMU resolves it, in the form this model keys it by: empty components dropped
+    /// (<c>/machine//peripheral/</c> is <c>/machine/peripheral</c>).</summary>
+    public static string Canonical(string absolute) => Root + string.Join('/', absolute.Split('/', StringSplitOptions.RemoveEmptyEntries));
+
     public static string Combine(string parent, string name) => parent == Root ? Root + name : parent + "/" + name;
 
     public static string Parent(string path)

@@ -50,6 +50,7 @@ sealed class MountProxy(QmpProxy proxy, string mountPoint) : IDisposable
             case "qom-set" when String(args, "path") is { } path && String(args, "property") is { } property:
                 // A partial path names an object QEMU finds itself: the cache cannot tell which.
                 if (!path.StartsWith('/')) { cache.Clear(); return; }
+                path = QomPath.Canonical(path);
                 cache.InvalidateValue(path, property);
                 mount?.Invalidate(QomPath.Combine(path, property));
                 break;

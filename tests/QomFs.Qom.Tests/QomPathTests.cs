@@ -25,4 +25,11 @@ public class QomPathTests
     [TestCase("bool", QomPropertyKind.Value)]
     [TestCase("child<", QomPropertyKind.Value)]
     public void Kinds(string type, QomPropertyKind kind) => Assert.That(QomProperty.KindOf(type), Is.EqualTo(kind));
+
+    [TestCase("/", "/")]
+    [TestCase("//machine", "/machine")]
+    [TestCase("/machine//peripheral/", "/machine/peripheral")]
+    [TestCase("/machine/unattached/device[0]", "/machine/unattached/device[0]")]
+    public void CanonicalDropsEmptyComponentsAsQemuDoes(string path, string canonical) =>
+        Assert.That(QomPath.Canonical(path), Is.EqualTo(canonical));
 }

@@ -131,7 +131,8 @@ public class ProxyTests(QemuPeer peer)
         using var c = new RawQmpClient(Sock);
         try
         {
-            Assert.That(c.Ask("""{"execute": "qom-set", "arguments": {"path": "/machine", "property": "hpet", "value": false}}"""), Is.EqualTo("""{"return": {}}"""));
+            // Spelled with empty components, as QEMU takes it too: the same file.
+            Assert.That(c.Ask("""{"execute": "qom-set", "arguments": {"path": "//machine/", "property": "hpet", "value": false}}"""), Is.EqualTo("""{"return": {}}"""));
             Assert.That(File.ReadAllText(_m.P("/machine/hpet")), Is.EqualTo("false\n"), "within the 1 s TTL");
         }
         finally { c.Ask("""{"execute": "qom-set", "arguments": {"path": "/machine", "property": "hpet", "value": true}}"""); }
