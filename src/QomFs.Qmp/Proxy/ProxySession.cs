@@ -129,9 +129,9 @@ sealed class ProxySession(Socket socket, QmpProxyOptions options) : IDisposable
             : null;
         try
         {
-            // As long as QEMU takes, as on its own socket: a client's slow command (a migration, a memory dump) is
-            // no timeout of ours. Its wait holds up no other client: a command of ours behind it that times out
-            // fails only the commands sent after itself.
+            // As long as QEMU takes, as on its own socket: a client's slow command (a memory dump, savevm) is no
+            // timeout of ours. The commands behind it wait for QEMU as they would there; one of the mount's that
+            // times out meanwhile fails only the commands with a deadline sent after itself, never this one.
             var result = await _qmp.ExecuteAsync(r.Command!, write, Timeout.InfiniteTimeSpan);
             options.CommandCompleted?.Invoke(r.Command!, arguments);
             return ProxyReplies.Return(result.Json.Span, r.Id);
