@@ -30,8 +30,13 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
     public QmpAddress Address { get; }
     public QmpClientOptions Options { get; }
 
-    /// <summary>The server's greeting; null when negotiation was skipped, or done by the transport.</summary>
+    /// <summary>
+    /// The server's greeting; null when negotiation was done by the transport, or skipped (until a greeting comes, if
+    /// the server sends one: QEMU does, a guest agent does not).
+    /// </summary>
     public QmpGreeting? Greeting { get; private set; }
+    // Negotiation skipped: the first message may be a greeting all the same. Read by the one reader at a time.
+    bool _greetingMayCome;
 
     /// <summary>Completes, with the reason, when the connection is gone.</summary>
     public Task<Exception> Disconnected => _disconnected.Task;
@@ -85,6 +90,7 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
     {
         var client = new QmpClient(transport, address, options);
         var negotiate = options.Negotiate && !transport.Negotiated;
+        client._greetingMayCome = !options.Negotiate && !transport.Negotiated;
         try
         {
             if (negotiate) client.ReadGreeting(Remaining(options.ConnectTimeout, started), cancel);
@@ -303,6 +309,8 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
 
     void Dispatch(ReadOnlySpan<byte> line)
     {
+        var greetingMayCome = _greetingMayCome;
+        _greetingMayCome = false;
         var message = QmpMessage.Parse(line);
         switch (message.Kind)
         {
@@ -317,7 +325,12 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
                 _events.Publish(message, line);
                 break;
             default:
-                throw new QmpProtocolException("a second greeting in the middle of the session");
+                if (greetingMayCome)
+                {
+                    Greeting = QmpGreeting.Parse(line[message.Value]);
+                    break;
+                }
+                throw new QmpProtocolException(Greeting is null ? "a greeting in the middle of the session" : "a second greeting in the middle of the session");
         }
     }
 

@@ -250,4 +250,15 @@ public class ShellPipedTests(QemuPeer peer)
             .And.Contain("is not valid JSON: Duplicate property 'a'").And.Not.Contain("internal error"));
         Assert.That(r.ExitCode, Is.EqualTo(1));
     }
+
+    [Test]
+    public void WithoutNegotiationQemusGreetingIsTakenAndTheInputNegotiates()
+    {
+        // -N is for a guest agent, which does not greet; QEMU greets all the same, and the input does the rest.
+        var r = Shell("qmp_capabilities\nquery-status\n", "-N");
+        Assert.That((r.ExitCode, r.StdErr), Is.EqualTo((0, "")));
+        Assert.That(Lines(r.StdOut), Has.Length.EqualTo(2).And.Contains("{\"return\":{}}"));
+        var unnegotiated = Shell("query-status\n", "-N");
+        Assert.That(unnegotiated.StdErr, Does.Contain("Error: CommandNotFound: Expecting capabilities negotiation with 'qmp_capabilities'"));
+    }
 }
