@@ -36,7 +36,7 @@ sealed class EventFanout
         JsonElement data = default;
         if (message.Value.End.Value > 0)
         {
-            var reader = new Utf8JsonReader(line[message.Value], new JsonReaderOptions { MaxDepth = QmpClient.MaxMessageDepth });
+            var reader = new Utf8JsonReader(line[message.Value], new JsonReaderOptions { MaxDepth = QmpMessage.MaxDepth });
             data = JsonElement.ParseValue(ref reader);
         }
         var e = new QmpEvent(message.EventName!, data, message.Timestamp, Encoding.UTF8.GetString(line));

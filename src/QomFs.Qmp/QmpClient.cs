@@ -45,12 +45,6 @@ public sealed class QmpClient : IAsyncDisposable, IDisposable
     /// <summary>Replies that came after their command was given up on (it timed out or was cancelled).</summary>
     public long StrayReplies => _inFlight.StrayReplies;
 
-    /// <summary>
-    /// How deep a message from the server may nest. Every parse of a message or of a part of it (an event's data, a
-    /// result) allows the same, so that what the client accepted never fails to parse later.
-    /// </summary>
-    public const int MaxMessageDepth = 512;
-
     /// <summary>Commands that went out as <see cref="Anticipate"/> had sent them ahead.</summary>
     public long AnticipatedCommands => Volatile.Read(ref _anticipatedCommands);
 

@@ -4,7 +4,11 @@ using System.Threading.Channels;
 namespace QomFs.Qmp;
 
 /// <summary>An asynchronous event. <see cref="Json"/> is the whole message as the server sent it.</summary>
-public sealed record QmpEvent(string Name, JsonElement Data, DateTimeOffset Timestamp, string Json);
+public sealed record QmpEvent(string Name, JsonElement Data, DateTimeOffset Timestamp, string Json)
+{
+    /// <summary>The whole message as a JSON element, parsed as the client parsed it when it came.</summary>
+    public JsonElement ToElement() => QmpMessage.Element(System.Text.Encoding.UTF8.GetBytes(Json));
+}
 
 /// <summary>
 /// A subscriber's own bounded queue of events. A subscriber that falls behind loses its oldest events, counted in

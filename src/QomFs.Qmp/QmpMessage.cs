@@ -28,9 +28,22 @@ readonly struct QmpMessage
         catch (InvalidOperationException e) { throw new QmpProtocolException($"malformed message from the server: {e.Message}", e); }
     }
 
+    /// <summary>
+    /// How deep a message from the server may nest. Every parse of a message or of a part of it (an event's data, a
+    /// result) allows the same, so that what the client accepted never fails to parse later.
+    /// </summary>
+    internal const int MaxDepth = 512;
+
+    /// <summary>A message, or a part of one, as a JSON element of its own, under the same bound.</summary>
+    internal static JsonElement Element(ReadOnlyMemory<byte> json)
+    {
+        using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = MaxDepth });
+        return doc.RootElement.Clone();
+    }
+
     static QmpMessage ParseCore(ReadOnlySpan<byte> json)
     {
-        var r = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = QmpClient.MaxMessageDepth });
+        var r = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = MaxDepth });
         if (!r.Read() || r.TokenType != JsonTokenType.StartObject)
             throw new QmpProtocolException("the server sent something that is not a JSON object");
 

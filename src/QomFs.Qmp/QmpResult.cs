@@ -9,11 +9,7 @@ public readonly struct QmpResult(ReadOnlyMemory<byte> json)
 {
     public ReadOnlyMemory<byte> Json { get; } = json;
 
-    public JsonElement ToElement()
-    {
-        using var doc = JsonDocument.Parse(Json, new JsonDocumentOptions { MaxDepth = QmpClient.MaxMessageDepth });
-        return doc.RootElement.Clone();
-    }
+    public JsonElement ToElement() => QmpMessage.Element(Json);
 
     /// <summary>Deserializes with a source-generated type info, the AOT-clean way.</summary>
     public T? Deserialize<T>(JsonTypeInfo<T> typeInfo) => JsonSerializer.Deserialize(Json.Span, typeInfo);

@@ -118,8 +118,7 @@ sealed class ShellOutput(bool pretty)
     /// </summary>
     public string Event(QmpEvent e, bool forPeople)
     {
-        using var doc = JsonDocument.Parse(e.Json, new JsonDocumentOptions { MaxDepth = QmpClient.MaxMessageDepth });
-        var json = Format(doc.RootElement);
+        var json = Format(e.ToElement());
         if (!forPeople) return json;
         var stamp = e.Timestamp.ToLocalTime().ToString("HH:mm:ss.ffffff", CultureInfo.InvariantCulture);
         return $"[{stamp}] {json}";

@@ -122,8 +122,7 @@ sealed class ShellSession(QmpClient client, ShellOptions options, ShellOutput ou
     public void LogEvent(QmpEvent e)
     {
         if (_log is null) return;
-        using var doc = JsonDocument.Parse(e.Json, new JsonDocumentOptions { MaxDepth = QmpClient.MaxMessageDepth });
-        _log.Write(doc.RootElement);
+        _log.Write(e.ToElement());
     }
 
     public void Dispose() => _log?.Dispose();
