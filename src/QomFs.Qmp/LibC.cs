@@ -9,7 +9,6 @@ namespace QomFs.Qmp;
 internal static unsafe partial class LibC
 {
     internal const int EINTR = 4, EAGAIN = 11, ENOENT = 2, ECONNREFUSED = 111;
-    internal const int O_RDONLY_NONBLOCK_CLOEXEC = 0x800 | 0x80000;
     internal const int AF_UNIX = 1, AF_VSOCK = 40, SOCK_STREAM = 1, SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000;
     internal const int SHUT_RDWR = 2, MSG_NOSIGNAL = 0x4000, MSG_DONTWAIT = 0x40;
     internal const short POLLIN = 1, POLLOUT = 4;
@@ -53,11 +52,17 @@ internal static unsafe partial class LibC
 
     /// <summary>Whether <paramref name="path"/> is a unix socket (.NET's file APIs do not tell); false if it is absent.</summary>
     /// <param name="followLinks">false: a symbolic link to a socket is no socket.</param>
-    internal static bool IsSocket(string path, bool followLinks)
+    internal static bool IsSocket(string path, bool followLinks) => FileType(path, followLinks) == S_IFSOCK;
+
+    /// <summary>Whether something that is not a socket is at <paramref name="path"/>, links followed.</summary>
+    internal static bool IsOtherThanSocket(string path) => FileType(path, followLinks: true) is not (0 or S_IFSOCK);
+
+    // The S_IFMT bits of the file's mode, or 0 if there is none. statx reads no file, so a device has no open to see.
+    static ushort FileType(string path, bool followLinks)
     {
         var buffer = stackalloc byte[256];
         return Statx(AT_FDCWD, path, followLinks ? 0 : AT_SYMLINK_NOFOLLOW, STATX_TYPE, buffer) == 0
-            && (*(ushort*)(buffer + StxModeOffset) & S_IFMT) == S_IFSOCK;
+            ? (ushort)(*(ushort*)(buffer + StxModeOffset) & S_IFMT) : (ushort)0;
     }
 
     [LibraryImport("libc", EntryPoint = "socket", SetLastError = true)] internal static partial int Socket(int domain, int type, int protocol);
@@ -67,5 +72,4 @@ internal static unsafe partial class LibC
     [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)] internal static partial int Poll(PollFd* fds, nuint count, int timeout);
     [LibraryImport("libc", EntryPoint = "shutdown")] internal static partial int Shutdown(int fd, int how);
     [LibraryImport("libc", EntryPoint = "close")] internal static partial int Close(int fd);
-    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8)] internal static partial int Open(string path, int flags);
 }

@@ -90,17 +90,8 @@ static class SocketConnector
     {
         LibC.EAGAIN => new QmpTimeoutException($"cannot connect to {address}: it takes no more connections (is another client connected to it?)"),
         LibC.ENOENT when address.Kind == QmpAddressKind.Unix => new QmpConnectionException($"cannot connect to {address}: no such socket"),
-        LibC.ECONNREFUSED when address.Kind == QmpAddressKind.Unix && IsOpenable(address.Path) =>
+        LibC.ECONNREFUSED when address.Kind == QmpAddressKind.Unix && LibC.IsOtherThanSocket(address.Path) =>
             new QmpConnectionException($"cannot connect to {address}: not a socket"),
         _ => new QmpConnectionException($"cannot connect to {address}: {Marshal.GetPInvokeErrorMessage(errno)}"),
     };
-
-    // A socket cannot be opened (ENXIO); a file or a directory can, and a FIFO too without waiting, as non-blocking.
-    static bool IsOpenable(string path)
-    {
-        var fd = LibC.Open(path, LibC.O_RDONLY_NONBLOCK_CLOEXEC);
-        if (fd < 0) return false;
-        LibC.Close(fd);
-        return true;
-    }
 }

@@ -245,6 +245,24 @@ public class QomCommandTests(QemuPeer peer)
     }
 
     [Test]
+    public void APathThatIsNoSocketIsNeverOpened()
+    {
+        // A writer blocked opening a FIFO goes on at the first open for reading. If the "not a socket" check opened
+        // the path, the writer would write into a pipe that is closed again at once, and its line would be lost.
+        var dir = TempPaths.NewDirectory("fifo-writer");
+        var fifo = Path.Combine(dir, "fifo");
+        Assert.That(ProcessRunner.Sh($"mkfifo '{fifo}'").ExitCode, Is.Zero);
+        using var writer = ProcessRunner.Start("/bin/sh", ["-c", $"echo waited > '{fifo}'"]);
+        const string Openat = "257 ";
+        Wait.Until(() => File.ReadAllText($"/proc/{writer.Id}/syscall").StartsWith(Openat), TimeSpan.FromSeconds(10), "the writer to block in open(2)");
+        var r = Qomfs.Run("qom-get", ["-s", fifo, "/machine.hpet"], TimeSpan.FromSeconds(20));
+        Assert.That((r.ExitCode, r.StdErr), Is.EqualTo((3, $"qom-get: cannot connect to {fifo}: not a socket\n")));
+        var read = ProcessRunner.Sh($"timeout 10 cat '{fifo}'", TimeSpan.FromSeconds(20));
+        Assert.That(read.StdOut, Is.EqualTo("waited\n"), "the writer's line, which only an open for reading lets through");
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Test]
     public void AFrozenQemuTimesOutWithExitThree()
     {
         _qemu.Signal(19);
