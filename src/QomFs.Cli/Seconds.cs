@@ -22,5 +22,8 @@ static class Seconds
     public static TimeSpan Option(string? text, TimeSpan fallback, string option = "--timeout") =>
         text is null ? fallback
             : TryParse(text, allowZero: false)
-              ?? throw new UsageException($"{option} takes a number of seconds greater than 0, not '{text}'");
+              ?? throw new UsageException($"{option} takes {Range(allowZero: false)}, not '{text}'");
+
+    /// <summary>What <see cref="TryParse"/> takes, for a message.</summary>
+    public static string Range(bool allowZero) => $"a number of seconds {(allowZero ? "from 0" : "above 0")} to {Most} (a day)";
 }

@@ -43,5 +43,5 @@ static class MountOptionsParser
 
     static TimeSpan Duration(string name, string? value, bool allowZero) =>
         Seconds.TryParse(Required(name, value), allowZero)
-        ?? throw new UsageException($"-o {name} takes seconds{(allowZero ? " (0 or more)" : " (more than 0)")}, not '{value}'");
+        ?? throw new UsageException($"-o {name} takes {Seconds.Range(allowZero)}, not '{value}'");
 }
