@@ -15,7 +15,7 @@ static class CommandRunner
         {
             return body();
         }
-        catch (Qom.ReaderGoneException) { return ExitCodes.Ok; }
+        catch (ReaderGoneException) { return ExitCodes.Ok; }
         catch (Exception e)
         {
             var (code, message) = Describe(e);

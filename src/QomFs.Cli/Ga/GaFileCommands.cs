@@ -9,7 +9,8 @@ static class GaFileCommands
     {
         context.Arity(args, 1, 1);
         var client = await context.ConnectAsync();
-        await using var stdout = Console.OpenStandardOutput();
+        // Stops at EPIPE (cat /dev/zero | head): the copy ends, and the guest file is closed.
+        await using var stdout = new Stdout();
         await client.CopyFromGuestAsync(args[0], stdout);
         await stdout.FlushAsync();
         return ExitCodes.Ok;

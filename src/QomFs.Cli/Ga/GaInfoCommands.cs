@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using QomFs.Qmp;
@@ -15,11 +14,10 @@ static class GaInfoCommands
     {
         context.Arity(args, 0, 1);
         TimeSpan? timeout = args.Length == 1 ? Seconds.Option(args[0], context.Timeout, "ping's TIMEOUT") : null;
-        var clock = Stopwatch.StartNew();
         var client = await context.ConnectAsync(timeout);
         var result = await client.PingAsync(timeout);
+        // Silent on success, as upstream: scripts test the exit status.
         if (context.Json) GaContext.PrintJson(result);
-        else Console.Out.WriteLine($"the guest agent at {client.Address} answered in {clock.Elapsed.TotalMilliseconds:0.#} ms");
         return ExitCodes.Ok;
     }
 
@@ -31,8 +29,9 @@ static class GaInfoCommands
         var info = await client.GetInfoAsync();
         Console.Out.WriteLine($"version: {info.Version}");
         Console.Out.WriteLine("supported_commands:");
-        Console.Out.WriteLine("\tenabled: " + string.Join(", ", info.Commands.Where(c => c.Enabled).Select(c => c.Name).Order(StringComparer.Ordinal)));
-        Console.Out.WriteLine("\tdisabled: " + string.Join(", ", info.Commands.Where(c => !c.Enabled).Select(c => c.Name).Order(StringComparer.Ordinal)));
+        // In the agent's order, as upstream prints them.
+        Console.Out.WriteLine("\tenabled: " + string.Join(", ", info.Commands.Where(c => c.Enabled).Select(c => c.Name)));
+        Console.Out.WriteLine("\tdisabled: " + string.Join(", ", info.Commands.Where(c => !c.Enabled).Select(c => c.Name)));
         return ExitCodes.Ok;
     }
 
@@ -83,8 +82,8 @@ static class GaInfoCommands
                     else
                         Console.Out.WriteLine($"\tinet6 {Str(ip, "ip-address")}  prefixlen {prefix}");
                 }
-                // Upstream raises KeyError here when the interface has no hardware address.
-                if (Str(nic, "hardware-address") is string mac) Console.Out.WriteLine($"\tether {mac}");
+                // Upstream raises KeyError here when the interface has no hardware address, and hides loopback's zeros.
+                if (Str(nic, "hardware-address") is string mac && mac != "00:00:00:00:00:00") Console.Out.WriteLine($"\tether {mac}");
             }
         });
 

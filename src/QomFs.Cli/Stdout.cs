@@ -1,9 +1,9 @@
 using System.Runtime.InteropServices;
 
-namespace QomFs.Cli.Qom;
+namespace QomFs.Cli;
 
 /// <summary>
-/// File descriptor 1 as a stream of plain write(2) calls, for the one-shot qom commands. The stream from
+/// File descriptor 1 as a stream of plain write(2) calls, for the one-shot qom commands and qemu-ga-client cat. The stream from
 /// Console.OpenStandardOutput sets up .NET's terminal and signal handling (a thread of its own) at its first write,
 /// which a command that only prints a value pays at every start for nothing. Like that stream, it takes a reader
 /// that went away (EPIPE) for success, but it stops the command there (<see cref="ReaderGoneException"/>): nothing
