@@ -1,3 +1,5 @@
+using System.Text;
+using System.Text.Json;
 using QomFs.Qom;
 
 namespace QomFs.Cli.Qom;
@@ -8,7 +10,8 @@ static class QomGetCommand
         usage: qom-get [-s SOCKET] PATH.PROPERTY
                qom-get [-s SOCKET] PATH PROPERTY
 
-        Prints a QOM property's value: a string as it is, anything else as compact JSON.
+        Prints a QOM property's value: a string as it is, an object as one 'key: value' line per member (as QEMU's
+        qom-get does), anything else as compact JSON.
         Names may contain dots (pc.ram, sse4.2): PATH.PROPERTY is split where QEMU has such an object and property.
 
         """;
@@ -17,6 +20,18 @@ static class QomGetCommand
         QomSession.Run(prog, argv, Usage, 1, 2, "PATH.PROPERTY or PATH PROPERTY", async (qom, positionals) =>
         {
             var value = await QomSession.GetAsync(qom, prog, positionals);
-            QomSession.WriteStdout(ValueCodec.Format(value.Json.Span));
+            QomSession.WriteStdout(Text(value.Json.Span));
         });
+
+    // Upstream prints a dict's members one per line, which scripts cut at ": "; each member's value is formatted as
+    // a whole value would be.
+    static byte[] Text(ReadOnlySpan<byte> json)
+    {
+        if (json.TrimStart(" \t\r\n"u8) is not [(byte)'{', ..]) return ValueCodec.Format(json);
+        using var document = JsonDocument.Parse(json.ToArray());
+        var lines = new StringBuilder();
+        foreach (var member in document.RootElement.EnumerateObject())
+            lines.Append(member.Name).Append(": ").Append(ValueCodec.FormatText(Encoding.UTF8.GetBytes(member.Value.GetRawText())));
+        return Encoding.UTF8.GetBytes(lines.ToString());
+    }
 }

@@ -56,10 +56,16 @@ public class QomCommandTests(QemuPeer peer)
     }
 
     [Test]
-    public void GetPrintsStructuredValuesAsCompactJson()
+    public void GetPrintsAnObjectAsKeyValueLinesAndListsAsCompactJson()
     {
+        // As QEMU's qom-get: one "key: value" line per member, each value printed as a whole value would be.
         var r = Run("qom-get", "/machine.boot");
-        Assert.That(r.StdOut, Is.EqualTo("{\"order\":\"cad\"}\n"));
+        Assert.That((r.ExitCode, r.StdOut), Is.EqualTo((0, "order: cad\n")), r.StdErr);
+        r = Run("qom-get", "/machine.rtc-time");
+        Assert.That(r.StdOut, Does.Match(@"^(tm_\w+: -?\d+\n){6}$"));
+        Assert.That(r.StdOut, Does.Contain("tm_year: "));
+        r = Run("qom-get", "/machine/unattached/device[0].feature-words");
+        Assert.That(r.StdOut, Does.StartWith("[{\"").And.EndWith("}]\n"));
     }
 
     [Test]
