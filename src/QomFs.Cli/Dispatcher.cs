@@ -39,6 +39,8 @@ static class Dispatcher
         ["ga"] = GaCommand.Run,
         ["mount"] = MountCommand.Run,
         ["umount"] = UmountCommand.Run,
+        // qomfs qom get …: the qom family under qomfs, rather than a mount of SOURCE "qom".
+        ["qom"] = (_, args) => Run("qom", args),
     };
 
     public static int Run(string name, string[] args)

@@ -40,6 +40,7 @@ public class QomCommandTests(QemuPeer peer)
     [TestCase("qom-get", new[] { "/machine", "type" })]
     [TestCase("qom", new[] { "get", "/machine.type" })]
     [TestCase("qomfs", new[] { "get", "/machine.type" })]
+    [TestCase("qomfs", new[] { "qom", "get", "/machine.type" })]
     public void EveryNameOfGetPrintsTheValue(string name, string[] args)
     {
         var r = Run(name, args);
