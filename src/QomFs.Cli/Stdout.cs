@@ -3,12 +3,13 @@ using System.Runtime.InteropServices;
 namespace QomFs.Cli;
 
 /// <summary>
-/// File descriptor 1 as a stream of plain write(2) calls, for the one-shot qom commands and qemu-ga-client cat. The stream from
-/// Console.OpenStandardOutput sets up .NET's terminal and signal handling (a thread of its own) at its first write,
-/// which a command that only prints a value pays at every start for nothing. Like that stream, it takes a reader
-/// that went away (EPIPE) for success, but it stops the command there (<see cref="ReaderGoneException"/>): nothing
-/// more is asked of QEMU for a reader that is gone (<c>qom-tree / | head -1</c>). It waits when the descriptor is
-/// non-blocking and full. Asynchronous writes complete synchronously: they must not hand work to the thread pool either.
+/// File descriptor 1 as a stream of plain write(2) calls, for the one-shot qom commands and qemu-ga-client cat. The
+/// stream from Console.OpenStandardOutput sets up .NET's terminal and signal handling (a thread of its own) at its
+/// first write, which a command that only prints a value pays at every start for nothing. Like that stream, it takes a
+/// reader that went away (EPIPE) for success, but it stops the command there (<see cref="ReaderGoneException"/>):
+/// nothing more is asked of QEMU for a reader that is gone (<c>qom-tree / | head -1</c>). It waits when the descriptor
+/// is non-blocking and full. Asynchronous writes complete synchronously: they must not hand work to the thread pool
+/// either.
 /// </summary>
 sealed class Stdout : Stream
 {

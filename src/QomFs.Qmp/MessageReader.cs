@@ -2,15 +2,15 @@ using System.Runtime.InteropServices;
 
 namespace QomFs.Qmp;
 
+/// <summary>Looks at bytes about to be discarded (and may throw to refuse them).</summary>
+delegate void Inspector(ReadOnlySpan<byte> bytes);
+
 /// <summary>
 /// Splits a socket's byte stream into newline-terminated messages (<c>\n</c> or <c>\r\n</c>), with a bound on the
 /// size of one message so that a hostile or broken peer cannot make us buffer without limit.
 /// Shared by the QMP and guest-agent clients: both protocols frame one JSON object per line. It reads with poll(2)
 /// and recv(2) on the calling thread (<see cref="RawSocket"/>): no socket engine, no hop through the thread pool.
 /// </summary>
-/// <summary>Looks at bytes about to be discarded (and may throw to refuse them).</summary>
-delegate void Inspector(ReadOnlySpan<byte> bytes);
-
 sealed class MessageReader(SafeHandle handle, int maxMessageBytes)
 {
     byte[] _buffer = new byte[64 * 1024];

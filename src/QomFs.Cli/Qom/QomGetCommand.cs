@@ -1,5 +1,5 @@
 using System.Text;
-using System.Text.Json;
+using QomFs.Qmp;
 using QomFs.Qom;
 
 namespace QomFs.Cli.Qom;
@@ -20,17 +20,16 @@ static class QomGetCommand
         QomSession.Run(prog, argv, Usage, 1, 2, "PATH.PROPERTY or PATH PROPERTY", async (qom, positionals) =>
         {
             var value = await QomSession.GetAsync(qom, prog, positionals);
-            QomSession.WriteStdout(Text(value.Json.Span));
+            QomSession.WriteStdout(Text(value));
         });
 
     // Upstream prints a dict's members one per line, which scripts cut at ": "; each member's value is formatted as
     // a whole value would be.
-    static byte[] Text(ReadOnlySpan<byte> json)
+    static byte[] Text(QmpResult value)
     {
-        if (json.TrimStart(" \t\r\n"u8) is not [(byte)'{', ..]) return ValueCodec.Format(json);
-        using var document = JsonDocument.Parse(json.ToArray());
+        if (value.Json.Span.TrimStart(" \t\r\n"u8) is not [(byte)'{', ..]) return ValueCodec.Format(value.Json.Span);
         var lines = new StringBuilder();
-        foreach (var member in document.RootElement.EnumerateObject())
+        foreach (var member in value.ToElement().EnumerateObject())
             lines.Append(member.Name).Append(": ").Append(ValueCodec.FormatText(Encoding.UTF8.GetBytes(member.Value.GetRawText())));
         return Encoding.UTF8.GetBytes(lines.ToString());
     }
