@@ -83,6 +83,32 @@ public class HostMountTests
     }
 
     [Test]
+    public void TheRootListingFollowsVmsAfterAVmsDirectoriesWereRead()
+    {
+        using var one = QemuProcess.Start(QemuPeer.Qemu72);
+        using var two = QemuProcess.Start(QemuPeer.Qemu11);
+        var dir = VmDirectory(("one", one));
+        using var m = ForegroundMount.Start("--dir", dir);
+        var mounted = Directory.GetLastWriteTimeUtc(m.Mount);
+        // A VM's directories are opened without a round trip, and from then on the kernel opens the root so too,
+        // caching its listing: each VM that comes or goes must drop that cache.
+        Assert.That(Listing(m.P("one/machine")), Does.Contain("peripheral-anon"));
+        Assert.That(Listing(m.Mount), Is.EqualTo(new[] { "one" }));
+
+        File.CreateSymbolicLink(Path.Combine(dir, "two.qmp"), two.QmpSocket);
+        Wait.Until(() => m.Log.Contains("two: appeared"), Soon, "two to be seen");
+        Assert.That(Listing(m.Mount), Is.EquivalentTo(new[] { "one", "two" }), "the listing right after the VM came");
+        Assert.That(Directory.GetLastWriteTimeUtc(m.Mount), Is.GreaterThan(mounted), "the root's mtime says it changed");
+        Assert.That(Listing(m.P("two/machine")), Does.Contain("peripheral-anon"));
+
+        File.Delete(Path.Combine(dir, "one.qmp"));
+        Wait.Until(() => m.Log.Contains("one: gone"), Soon, "one to be seen going");
+        Assert.That(Listing(m.Mount), Is.EqualTo(new[] { "two" }), "the listing right after the VM went");
+        Assert.That(Directory.Exists(m.P("one")), Is.False);
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Test]
     public async Task AVmIsSentNothingUntilUsedAndItsConnectionClosesWhenIdle()
     {
         using var qemu = QemuProcess.Start(QemuPeer.Qemu72);

@@ -12,10 +12,12 @@ namespace QomFs.Host;
 public sealed class HostFileSystem(QomFsMountOptions options, DaemonLog log) : IFuseFileSystem, IDisposable
 {
     readonly ConcurrentDictionary<string, HostVm> _vms = new(StringComparer.Ordinal);
-    readonly DateTimeOffset _mountTime = DateTimeOffset.UtcNow;
+    // The root's mtime: when a VM last came or went, as a directory's mtime says its entries changed.
+    // Ticks, so that the watcher's write and a callback's read are never torn.
+    long _changed = DateTimeOffset.UtcNow.UtcTicks;
     Timer? _idleTimer;
 
-    /// <summary>For dropping a VM's directory from the kernel's cache when it goes.</summary>
+    /// <summary>For dropping the root's listing, and a VM's directory, from the kernel's cache as VMs come and go.</summary>
     public FuseMount? Mount { get; set; }
 
     public IEnumerable<string> Names => _vms.Keys;
@@ -27,9 +29,18 @@ public sealed class HostFileSystem(QomFsMountOptions options, DaemonLog log) : I
         if (_vms.TryAdd(name, vm))
         {
             vm.Share();
+            RootChanged(name);
             log.Write($"{name}: appeared ({address})");
-            Mount?.InvalidateEntry("/", name);
         }
+    }
+
+    // Once any VM's directory was opened (answered ENOSYS: no round trip), the kernel opens the root so too and
+    // caches its listing, which only an invalidation of the root itself drops; the name's entry goes as well.
+    void RootChanged(string name)
+    {
+        Volatile.Write(ref _changed, DateTimeOffset.UtcNow.UtcTicks);
+        Mount?.InvalidateEntry("/", name);
+        Mount?.Invalidate("/");
     }
 
     /// <summary>
@@ -47,8 +58,8 @@ public sealed class HostFileSystem(QomFsMountOptions options, DaemonLog log) : I
     {
         if (!_vms.TryRemove(name, out var vm)) return;
         vm.Remove();
+        RootChanged(name);
         log.Write($"{name}: gone");
-        Mount?.InvalidateEntry("/", name);
     }
 
     /// <summary>Closes the connections idle for <paramref name="idle"/>, checked every half of it.</summary>
@@ -77,7 +88,8 @@ public sealed class HostFileSystem(QomFsMountOptions options, DaemonLog log) : I
         stat.LinkCount = 2;
         stat.Uid = LibC.GetUid();
         stat.Gid = LibC.GetGid();
-        stat.ModificationTime = stat.ChangeTime = stat.AccessTime = FuseTimespec.FromDateTimeOffset(_mountTime);
+        var changed = new DateTimeOffset(Volatile.Read(ref _changed), TimeSpan.Zero);
+        stat.ModificationTime = stat.ChangeTime = stat.AccessTime = FuseTimespec.FromDateTimeOffset(changed);
     }
 
     public int GetAttr(ReadOnlySpan<byte> path, ref FuseStat stat, FuseFileInfoRef fi)
