@@ -38,8 +38,9 @@ sealed partial class HelpText
         {
             var m = TableOption().Match(line);
             if (!m.Success) continue;
+            // An optional value ("--libvirt [URI]") is no value to wait for: the next word completes as any other.
             foreach (var name in m.Groups[1].Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-                options[name] = m.Groups[2].Success;
+                options[name] = m.Groups[2].Success && !m.Groups[2].Value.StartsWith(" [", StringComparison.Ordinal);
         }
         return options;
     }
@@ -87,8 +88,8 @@ sealed partial class HelpText
     [GeneratedRegex(@"\[(--?[A-Za-z][\w-]*(?:\|--?[A-Za-z][\w-]*)*)( [A-Z][A-Z0-9_]*)?[\]\[]")]
     private static partial Regex UsageOption();
 
-    // "  -s, --socket ADDR   text", "      --timeout S   text", "  -h, --help   text"
-    [GeneratedRegex(@"^\s+(--?[A-Za-z][\w-]*(?:,\s*--?[A-Za-z][\w-]*)*)( [A-Z][A-Z0-9_]*)?(?:\s{2,}|$)")]
+    // "  -s, --socket ADDR   text", "      --timeout S   text", "  -h, --help   text", "  --libvirt [URI]   text"
+    [GeneratedRegex(@"^\s+(--?[A-Za-z][\w-]*(?:,\s*--?[A-Za-z][\w-]*)*)( [A-Z][A-Z0-9_]*| \[[A-Z][A-Z0-9_]*\])?(?:\s{2,}|$)")]
     private static partial Regex TableOption();
 
     // "  ping [TIMEOUT]      text": the entry, up to two spaces; exactly two spaces in (deeper lines continue one).

@@ -85,6 +85,7 @@ public class MountHelperTests(QemuPeer peer)
         Assert.That(Complete("qomfs m", 1, null).StdOut, Is.EqualTo("mount\n"));
         Assert.That(Complete("qmp-shell --skip", 1, null).StdOut, Is.EqualTo("--skip-negotiation\n"));
         Assert.That(Complete("qemu-ga-client fsfreeze t", 2, null).StdOut, Is.EqualTo("thaw\n"));
+        Assert.That(Complete("qomfs mount --l", 2, null).StdOut, Is.EqualTo("--libvirt\n"), "an option whose value is optional ([URI])");
         var r = Complete("qom-get /ma", 1, "/nonexistent.sock");
         Assert.That((r.ExitCode, r.StdOut, r.StdErr), Is.EqualTo((0, "\n", "")));
     }
