@@ -11,7 +11,7 @@ internal static unsafe partial class LibC
     internal const int EINTR = 4, EAGAIN = 11, EPIPE = 32;
     internal const short POLLIN = 0x1, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20;
     internal const int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
-    internal const int O_RDWR = 2;
+    internal const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_EXCL = 0x80, O_TRUNC = 0x200, O_APPEND = 0x400, O_CLOEXEC = 0x80000;
 
     [StructLayout(LayoutKind.Sequential)]
     internal struct PollFd
@@ -25,7 +25,7 @@ internal static unsafe partial class LibC
     [LibraryImport("libc", EntryPoint = "read", SetLastError = true)] internal static partial nint Read(int fd, byte* buffer, nuint count);
     [LibraryImport("libc", EntryPoint = "write", SetLastError = true)] internal static partial nint Write(int fd, byte* buffer, nuint count);
     [LibraryImport("libc", EntryPoint = "eventfd", SetLastError = true)] internal static partial int EventFd(uint initval, int flags);
-    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8)] internal static partial int Open(string path, int flags);
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)] internal static partial int Open(string path, int flags, uint mode);
     [LibraryImport("libc", EntryPoint = "dup2")] internal static partial int Dup2(int from, int to);
     [LibraryImport("libc", EntryPoint = "close")] internal static partial int Close(int fd);
     [LibraryImport("libc", EntryPoint = "setsid")] internal static partial int SetSid();
@@ -36,7 +36,7 @@ internal static unsafe partial class LibC
     internal static bool IsTerminal(int fd) => IsATty(fd) == 1;
 
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)] private static partial int FcntlGetFd(int fd, int command);
-    private const int F_GETFD = 1, EBADF = 9, O_RDONLY = 0, O_WRONLY = 1;
+    private const int F_GETFD = 1, EBADF = 9;
 
     /// <summary>
     /// Holds each of fds 0, 1 and 2 that the program was started without (<c>qmp-shell &lt;&amp;-</c>) with /dev/null,
@@ -50,7 +50,7 @@ internal static unsafe partial class LibC
         {
             if (FcntlGetFd(fd, F_GETFD) != -1 || Marshal.GetLastPInvokeError() != EBADF) continue;
             // The lowest free number: fd itself, as the ones below it are open.
-            var opened = Open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+            var opened = Open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY, 0);
             if (opened != fd && opened >= 0) Close(opened);
         }
     }

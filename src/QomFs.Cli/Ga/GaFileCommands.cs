@@ -29,13 +29,13 @@ static class GaFileCommands
         using var interruption = new Interruption();
         try
         {
-            await using (var file = new FileStream(partial, FileMode.CreateNew, FileAccess.Write))
+            await using (var file = LocalFile.CreateNew(partial, local))
                 copied = await client.CopyFromGuestAsync(args[0], file, cancel: interruption.Token);
             File.Move(partial, local, overwrite: true);
         }
         catch (Exception e)
         {
-            File.Delete(partial);
+            if (e is not LocalFileException) File.Delete(partial);
             if (e is OperationCanceledException && interruption.Token.IsCancellationRequested) return Interrupted(context, interruption);
             throw;
         }
@@ -46,7 +46,7 @@ static class GaFileCommands
     public static async Task<int> Put(GaContext context, string[] args)
     {
         context.Arity(args, 2, 2);
-        await using var file = new FileStream(args[0], FileMode.Open, FileAccess.Read);
+        await using var file = LocalFile.Read(args[0]);
         var client = await context.ConnectAsync();
         var copied = await client.CopyToGuestAsync(file, args[1]);
         Report(context, copied, args[0], args[1]);

@@ -54,17 +54,14 @@ static class Daemon
 
     public static DaemonLog OpenLog(string path)
     {
-        try { return new DaemonLog(new StreamWriter(path, append: true)); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new UsageException($"cannot open log file {path}: {e.Message}");
-        }
+        try { return new DaemonLog(new StreamWriter(LocalFile.Append(path, "log file"))); }
+        catch (LocalFileException e) { throw new UsageException(e.Message); }
     }
 
     // The parent is gone once the mount is live: nothing may write to its pipes any more.
     static void DetachStandardStreams()
     {
-        var devNull = LibC.Open("/dev/null", LibC.O_RDWR);
+        var devNull = LibC.Open("/dev/null", LibC.O_RDWR, 0);
         if (devNull < 0) return;
         LibC.Dup2(devNull, 0);
         LibC.Dup2(devNull, 1);

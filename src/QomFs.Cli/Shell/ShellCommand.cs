@@ -37,6 +37,8 @@ static class ShellCommand
         var options = new ShellOptions(args.Has("--hmp"), args.Has("--verbose"), args.Has("--pretty"), args.Get("--logfile"),
             args.Has("--skip-negotiation"), Seconds.Option(args.Get("--timeout"), TimeSpan.FromSeconds(30)));
 
+        // Opened before connecting, as upstream: a log that cannot be written is known before QEMU is taken.
+        using var log = options.LogFile is null ? null : new ShellLog(options.LogFile);
         var interactive = LibC.IsTerminal(0);
         await using var client = await QmpClient.ConnectAsync(address, new QmpClientOptions
         {
@@ -44,7 +46,7 @@ static class ShellCommand
             CommandTimeout = options.Timeout,
         });
         var output = new ShellOutput(options.Pretty);
-        using var session = new ShellSession(client, options, output);
+        var session = new ShellSession(client, options, output, log);
         using var loop = new ShellLoop(client, session, output, interactive);
         if (interactive && !OperatingSystem.IsWindows())
         {

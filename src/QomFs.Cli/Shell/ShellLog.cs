@@ -10,7 +10,7 @@ namespace QomFs.Cli.Shell;
 sealed class ShellLog(string path) : IDisposable
 {
     readonly Lock _gate = new();
-    readonly FileStream _file = new(path, FileMode.Create, FileAccess.Write, FileShare.Read);
+    readonly FileStream _file = LocalFile.Create(path, "log file");
 
     public void Write(JsonElement message)
     {

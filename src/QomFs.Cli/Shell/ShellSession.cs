@@ -15,13 +15,12 @@ sealed record Outcome(string Out, string Err, bool Failed, Exception? Lost = nul
 }
 
 /// <summary>
-/// Turns input lines into QMP commands and their replies into <see cref="Outcome"/>s; owns the -l log. The loop
+/// Turns input lines into QMP commands and their replies into <see cref="Outcome"/>s; writes the -l log. The loop
 /// calls <see cref="Start"/> on its own thread and prints an outcome when its task completes.
 /// </summary>
-sealed class ShellSession(QmpClient client, ShellOptions options, ShellOutput output) : IDisposable
+sealed class ShellSession(QmpClient client, ShellOptions options, ShellOutput output, ShellLog? log)
 {
     readonly ShellSyntax _syntax = new();
-    readonly ShellLog? _log = options.LogFile is null ? null : new ShellLog(options.LogFile);
     int _cpuIndex;
 
     public ShellSyntax Syntax => _syntax;
@@ -41,7 +40,7 @@ sealed class ShellSession(QmpClient client, ShellOptions options, ShellOutput ou
         if (request is null) return null;
         var sent = ShellOutput.Command(request);
         if (options.Verbose) output.Out(output.Format(sent) + "\n");
-        _log?.Write(sent);
+        log?.Write(sent);
         return QmpAsync(request, cancel);
     }
 
@@ -87,7 +86,7 @@ sealed class ShellSession(QmpClient client, ShellOptions options, ShellOutput ou
         {
             var sent = ShellOutput.Command(request);
             if (options.Verbose) output.Out(output.Format(sent) + "\n");
-            _log?.Write(sent);
+            log?.Write(sent);
         }
         var result = await client.ExecuteAsync(request.Execute, request.Arguments, options.Timeout, cancel);
         var value = result.ToElement();
@@ -115,15 +114,13 @@ sealed class ShellSession(QmpClient client, ShellOptions options, ShellOutput ou
     /// <summary>Logs the reply of an outcome that is about to be shown.</summary>
     public void LogOutcome(Outcome o)
     {
-        if (o.Logged is { } reply) _log?.Write(reply);
+        if (o.Logged is { } reply) log?.Write(reply);
     }
 
     /// <summary>An event goes to the log as QEMU sent it.</summary>
     public void LogEvent(QmpEvent e)
     {
-        if (_log is null) return;
-        _log.Write(e.ToElement());
+        if (log is null) return;
+        log.Write(e.ToElement());
     }
-
-    public void Dispose() => _log?.Dispose();
 }

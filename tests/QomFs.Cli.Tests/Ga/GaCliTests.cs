@@ -125,6 +125,24 @@ public class GaCliTests(QemuPeer peer)
     }
 
     [Test]
+    public void LocalFilesThatCannotBeOpenedAreNamedAsGiven()
+    {
+        var dir = TempPaths.NewDirectory("ga-local");
+        try
+        {
+            File.WriteAllText(GuestFile("local.txt"), "x");
+            var target = Path.Combine(dir, "no-such-dir", "out");
+            var r = Ga("get", GuestFile("local.txt"), target);
+            Assert.That((r.ExitCode, r.StdErr), Is.EqualTo((1, $"qemu-ga-client: cannot write {target}: No such file or directory\n")), "the target, not a temporary name");
+            var source = Path.Combine(dir, "missing");
+            r = Ga("put", source, GuestFile("put.txt"));
+            Assert.That((r.ExitCode, r.StdErr), Is.EqualTo((1, $"qemu-ga-client: cannot read {source}: No such file or directory\n")));
+            Assert.That(File.Exists(GuestFile("put.txt")), Is.False, "nothing was opened in the guest");
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Test]
     public void OptionsMayFollowTheCommandAsUpstreamTakesThem()
     {
         var ping = Qomfs.Run("qemu-ga-client", ["ping", "--address", _agent.SocketPath], TimeSpan.FromSeconds(30));

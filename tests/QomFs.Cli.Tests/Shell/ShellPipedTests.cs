@@ -160,6 +160,18 @@ public class ShellPipedTests(QemuPeer peer)
     }
 
     [Test]
+    public void ALogFileThatCannotBeOpenedIsNamedWithTheSystemsReason()
+    {
+        var directory = TempPaths.NewDirectory("log");
+        var missing = Path.Combine(directory, "no-such-dir", "shell.log");
+        var r = Shell("query-name\n", "-l", missing);
+        Assert.That((r.ExitCode, r.StdOut, r.StdErr), Is.EqualTo((1, "", $"qmp-shell: cannot open log file {missing}: No such file or directory\n")));
+        r = Shell("query-name\n", "-l", directory);
+        Assert.That(r.StdErr, Is.EqualTo($"qmp-shell: cannot open log file {directory}: Is a directory\n"));
+        Directory.Delete(directory, recursive: true);
+    }
+
+    [Test]
     public void LogFileHasEveryCommandAndReplyAsJsonLines()
     {
         var directory = TempPaths.NewDirectory("log");
