@@ -23,7 +23,7 @@ sealed class ArgParser(string prog, string usage)
         {
             var a = args[i];
             if (a == "--") { parsed.Positionals.AddRange(args[(i + 1)..]); break; }
-            if (a is "-h" or "--help") { Console.Out.WriteLine(usage); return null; }
+            if (a is "-h" or "--help") { Console.Out.WriteLine(UsageText.Named(usage, prog)); return null; }
             if (a == "--version") { VersionCommand.Print(prog); return null; }
             // A negative number is a value, not an option, as with Python's argparse.
             if (a.Length < 2 || a[0] != '-' || char.IsAsciiDigit(a[1]) || (parsed.Positionals.Count > 0 && stopAtFirstPositional))
