@@ -45,7 +45,8 @@ static class GaInfoCommands
             "thaw" => ("guest-fsfreeze-thaw", context.Timeout, "thawed"),
             _ => throw context.Wrong($"'{args[0]}' is not status, freeze or thaw"),
         };
-        var client = await context.ConnectAsync();
+        // The sync too, as upstream: an agent busy with an earlier freeze answers it late.
+        var client = await context.ConnectAsync(timeout);
         return Print(context, await client.ExecuteAsync(command, timeout: timeout), r =>
             Console.Out.WriteLine(done == "" ? Text(r) : $"{Text(r)} filesystems {done}"));
     }

@@ -287,6 +287,27 @@ public class GaCliWithoutAgentTests
         Assert.That((thaw.ExitCode, thaw.StdOut), Is.EqualTo((0, "2 filesystems thawed\n")), thaw.StdErr);
     }
 
+    [TestCase("freeze", 0)]
+    [TestCase("status", 3)]
+    public void FreezeWaitsLongerForTheSyncThanTheTimeoutAsUpstream(string command, int exitCode)
+    {
+        // An agent that answers the sync after 1.5 s: past --timeout 1, well within freeze's 60 s.
+        using var slow = new ScriptedServer(async c =>
+        {
+            var sync = await c.ReadRequestAsync();
+            await Task.Delay(TimeSpan.FromSeconds(1.5));
+            var id = sync.Root.GetProperty("arguments").GetProperty("id").GetInt64();
+            await c.SendAsync([0xFF, .. Encoding.UTF8.GetBytes($$"""{"return": {{id}}}""" + "\n")]);
+            await FakeGuestAgent.AnswerInfoAsync(c, ["guest-fsfreeze-freeze", "guest-fsfreeze-status"]);
+            var r = await c.ReadRequestAsync();
+            await c.SendLineAsync(FakeGuestAgent.Return(r, r.Execute == "guest-fsfreeze-freeze" ? "1" : "\"thawed\""));
+            await c.WaitForCloseAsync(TimeSpan.FromSeconds(5));
+        });
+        var result = Qomfs.Run("qemu-ga-client", ["--address", slow.SocketPath, "--timeout", "1", "fsfreeze", command]);
+        Assert.That(result.ExitCode, Is.EqualTo(exitCode), result.StdErr);
+        if (exitCode == 0) Assert.That(result.StdOut, Is.EqualTo("1 filesystems frozen\n"));
+    }
+
     [Test]
     public void ShutdownWithNoReplyIsSuccess()
     {
