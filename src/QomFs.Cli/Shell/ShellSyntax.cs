@@ -117,13 +117,22 @@ sealed partial class ShellSyntax
     // A name twice in one object is an error when the text is parsed, rather than when the object is first used.
     static readonly JsonDocumentOptions NoDuplicateNames = new() { AllowDuplicateProperties = false };
 
+    // The parser's first sentence and where, in the line's own terms: "an object or array is not closed (at
+    // character 27)", rather than ".NET's expected depth to be zero … LineNumber: 0 | BytePositionInLine: 26."
+    static string Reason(JsonException e)
+    {
+        var first = e.Message.Split(". ", 2)[0].TrimEnd('.').Replace(" encountered during deserialization", "");
+        var reason = first.StartsWith("Expected depth to be zero", StringComparison.Ordinal) ? "an object or array is not closed" : first;
+        return e.BytePositionInLine is { } at ? $"{reason} (at character {at + 1})" : reason;
+    }
+
     static JsonObject ParseJsonObject(string text)
     {
         try
         {
             return JsonNode.Parse(text, documentOptions: NoDuplicateNames) as JsonObject ?? throw new ShellSyntaxException("not a JSON object");
         }
-        catch (JsonException e) { throw new ShellSyntaxException($"invalid JSON: {e.Message}"); }
+        catch (JsonException e) { throw new ShellSyntaxException($"invalid JSON: {Reason(e)}"); }
     }
 
     /// <summary>
@@ -214,7 +223,7 @@ sealed partial class ShellSyntax
         if (raw.Length > 0 && raw[0] is '{' or '[')
         {
             try { return JsonNode.Parse(raw, documentOptions: NoDuplicateNames); }
-            catch (JsonException e) { throw new ShellSyntaxException($"'{raw}' is not valid JSON: {e.Message}"); }
+            catch (JsonException e) { throw new ShellSyntaxException($"'{raw}' is not valid JSON: {Reason(e)}"); }
         }
         if (raw.Contains('"') || raw.Contains('\'')) return JsonValue.Create(Unquote(raw));
         if (IntegerPattern().IsMatch(raw))

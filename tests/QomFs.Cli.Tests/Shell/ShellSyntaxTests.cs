@@ -141,9 +141,12 @@ public class ShellSyntaxTests
     public void AJsonCommandMustBeOne(string line, string message) =>
         Assert.That(Refused(() => new ShellSyntax().Parse(line)).Message, Is.EqualTo(message));
 
-    [Test]
-    public void BrokenJsonCommandIsRefused() =>
-        Assert.That(Refused(() => new ShellSyntax().Parse("{\"execute\": ")).Message, Does.StartWith("invalid JSON: "));
+    // In the line's own terms: what is wrong and where, never the parser's LineNumber and BytePositionInLine.
+    [TestCase("{\"execute\": ", "invalid JSON: an object or array is not closed (at character 12)")]
+    [TestCase("{\"execute\" 1}", "invalid JSON: '1' is invalid after a property name (at character 12)")]
+    [TestCase("{\"execute\": \"a\", \"execute\": \"b\"}", "invalid JSON: Duplicate property 'execute'")]
+    public void BrokenJsonCommandIsRefusedSayingWhatAndWhere(string line, string message) =>
+        Assert.That(Refused(() => new ShellSyntax().Parse(line)).Message, Is.EqualTo(message));
 
     [Test]
     public void AMultiLineTransactionSendsItsActionsAtTheClose()
