@@ -301,7 +301,12 @@ public sealed unsafe class FuseMount : IFuseNotifier, IDisposable
         {
             // A store may wait for a read in flight of the same page, which only a running worker answers.
             StoresEnded();
-            LibFuse.SessionExit(_session);
+            // Under the lock and only while running: a loop that ended meanwhile may have destroyed the session.
+            lock (_lock)
+            {
+                if (_current != State.Running) return;
+                LibFuse.SessionExit(_session);
+            }
             LibC.ForcedStat(mountPoint);
         }) { IsBackground = true, Name = "fuse exit" }.Start();
     }
