@@ -60,7 +60,7 @@ static class GaCommand
 
     public static int Run(string prog, string[] args) => CommandRunner.Run(prog, async () =>
     {
-        var parser = new ArgParser(prog, Usage.Replace("qemu-ga-client", prog)).Value("", "--address").Value("", "--timeout").Flag("", "--json");
+        var parser = new ArgParser(prog, Usage).Value("", "--address").Value("", "--timeout").Flag("", "--json");
         var parsed = parser.Parse(args, stopAtFirstPositional: true);
         if (parsed is null) return ExitCodes.Ok;
         if (parsed.Positionals.Count == 0) throw new UsageException($"no command given (see '{prog} --help')");

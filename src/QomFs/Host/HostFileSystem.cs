@@ -130,8 +130,8 @@ public sealed class HostFileSystem(QomFsMountOptions options, DaemonLog log) : I
     public int Truncate(ReadOnlySpan<byte> path, ulong length, FuseFileInfoRef fi) =>
         Route(path, out var rest) is { } vm ? vm.FileSystem().Truncate(rest, length, fi) : -Errno.EISDIR;
 
-    // The root answers 0, never ENOSYS as a VM's directories do with a cache: answered so before any VM's directory
-    // was opened, it left the root's listing stale as VMs came (LibvirtDomainsAppearAndVanishAsTheyStartAndStop).
+    // The root answers 0, never ENOSYS as a VM's directories do with a cache: ENOSYS turns OPENDIR off for the whole
+    // connection, so the root would choose for VMs mounted without a cache (cache_ttl=0) too.
     public int OpenDir(ReadOnlySpan<byte> path, ref FuseFileInfo fi) =>
         Route(path, out var rest) is { } vm ? vm.FileSystem().OpenDir(rest, ref fi) : 0;
 

@@ -294,11 +294,8 @@ public class GaCliWithoutAgentTests
         // An agent that answers the sync after 1.5 s: past --timeout 1, well within freeze's 60 s.
         using var slow = new ScriptedServer(async c =>
         {
-            var sync = await c.ReadRequestAsync();
             await Task.Delay(TimeSpan.FromSeconds(1.5));
-            var id = sync.Root.GetProperty("arguments").GetProperty("id").GetInt64();
-            await c.SendAsync([0xFF, .. Encoding.UTF8.GetBytes($$"""{"return": {{id}}}""" + "\n")]);
-            await FakeGuestAgent.AnswerInfoAsync(c, ["guest-fsfreeze-freeze", "guest-fsfreeze-status"]);
+            await FakeGuestAgent.StartAsync(c, "guest-fsfreeze-freeze", "guest-fsfreeze-status");
             var r = await c.ReadRequestAsync();
             await c.SendLineAsync(FakeGuestAgent.Return(r, r.Execute == "guest-fsfreeze-freeze" ? "1" : "\"thawed\""));
             await c.WaitForCloseAsync(TimeSpan.FromSeconds(5));
